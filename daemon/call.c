@@ -1,0 +1,515 @@
+/*
+ * Calls: running a handler, parking it on sockets, deadlines and name
+ * lookups, and queuing its reply on the connection.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <netdb.h>
+#include <unistd.h>
+
+#include "b64.h"
+#include "call.h"
+#include "conn.h"
+#include "handle.h"
+#include "log.h"
+#include "method.h"
+#include "resolver.h"
+#include "sockd.h"
+#include "varlink.h"
+
+static void call_run(struct call *c);
+
+/* Now on the monotonic clock. */
+static void
+call_now(struct timeval *tv)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	tv->tv_sec = ts.tv_sec;
+	tv->tv_usec = ts.tv_nsec / 1000;
+}
+
+/* Stop waiting on sockets and the deadline. */
+static void
+call_unpark(struct call *c)
+{
+	for (size_t i = 0; i < c->nwaits; i++) {
+		struct wait *w = &c->waits[i];
+
+		if (w->armed) {
+			event_del(&w->ev);
+			LIST_REMOVE(w, link);
+			w->armed = false;
+		}
+	}
+	if (c->timer != NULL)
+		event_del(c->timer);
+}
+
+/* Free everything the call holds. */
+static void
+call_free(struct call *c)
+{
+	call_unpark(c);
+	if (c->waits != &c->wait1)
+		free(c->waits);
+	if (c->timer != NULL)
+		event_free(c->timer);
+	if (c->job != NULL)
+		resolver_abandon(c->job);
+	json_object_put(c->root);
+	free(c->buf);
+	free(c->priv);
+	free(c);
+}
+
+/* Start serving a call: run it, and keep it if it waits. */
+void
+call_start(struct conn *conn, const struct method *m, json_object *root,
+	   json_object *params, unsigned flags, struct handle *h)
+{
+	struct call *c = calloc(1, sizeof *c);
+
+	if (c == NULL) {
+		json_object_put(root);
+		conn_protocol_error(conn, "out of memory");
+		return;
+	}
+	c->conn = conn;
+	c->method = m;
+	c->root = root;
+	c->params = params;
+	c->flags = flags;
+	c->handle = h;
+	c->waits = &c->wait1;
+	conn->active = c;
+	call_run(c);
+}
+
+/* Run the handler; finish the call unless it parked. */
+static void
+call_run(struct call *c)
+{
+	struct conn *conn = c->conn;
+
+	call_unpark(c);
+	if (c->method->run(c) == CALL_WAIT && !c->replied)
+		return;
+	if (!c->replied)
+		call_oserror(c, EIO, "internal error: no reply");
+	call_free(c);
+	conn_call_done(conn);
+}
+
+/* Drop a call whose connection is going away. */
+void
+call_cancel(struct call *c)
+{
+	call_free(c);
+}
+
+/* The socket c waits on is being closed. */
+void
+call_handle_gone(struct wait *w, struct handle *h)
+{
+	struct call *c = w->call;
+
+	event_del(&w->ev);
+	LIST_REMOVE(w, link);
+	w->armed = false;
+	w->handle = NULL;
+	if (c->handle == h) {
+		struct conn *conn = c->conn;
+
+		c->handle = NULL;
+		call_oserror(c, EBADF, "socket closed while waiting");
+		call_free(c);
+		conn_call_done(conn);
+		return;
+	}
+	/* Poll: run again, it reports the item as POLLNVAL. */
+	w->ready = 0;
+	event_active(c->timer, EV_READ, 0);
+}
+
+/* Queue a built message as the call's reply. */
+static int
+call_queue(struct call *c, char *msg, size_t len, int fd)
+{
+	if (c->replied) {
+		log_err("internal error: %s replied twice", c->method->name);
+		free(msg);
+		return CALL_DONE;
+	}
+	c->replied = true;
+	if (c->flags & VL_ONEWAY) {
+		free(msg);
+		if (fd >= 0)
+			close(fd);
+		return CALL_DONE;
+	}
+	if (msg == NULL) {
+		if (fd >= 0)
+			close(fd);
+		conn_protocol_error(c->conn, "out of memory");
+		return CALL_DONE;
+	}
+	conn_send(c->conn, msg, len, fd);
+	return CALL_DONE;
+}
+
+/* A successful reply. */
+int
+call_reply(struct call *c, json_object *params)
+{
+	size_t len = 0;
+	char *msg = vl_reply_build(params, false, &len);
+
+	return call_queue(c, msg, len, -1);
+}
+
+/* A successful reply with an fd (index 0 in its message). */
+int
+call_reply_fd(struct call *c, json_object *params, int fd)
+{
+	size_t len = 0;
+	char *msg = vl_reply_build(params, false, &len);
+
+	return call_queue(c, msg, len, fd);
+}
+
+/* An error reply. */
+int
+call_error(struct call *c, const char *error, json_object *params)
+{
+	size_t len = 0;
+	char *msg = vl_error_build(error, params, &len);
+
+	return call_queue(c, msg, len, -1);
+}
+
+/* io.sockd.OSError for err, with strerror and context. */
+int
+call_oserror(struct call *c, int err, const char *fmt, ...)
+{
+	const char *name = names_errno_name(err);
+	json_object *p = json_object_new_object();
+	char context[256] = "", message[512];
+	va_list ap;
+
+	if (fmt != NULL) {
+		va_start(ap, fmt);
+		vsnprintf(context, sizeof context, fmt, ap);
+		va_end(ap);
+	}
+	snprintf(message, sizeof message, "%s%s%s", strerror(err),
+		 context[0] ? ": " : "", context);
+	json_object_object_add(p, "errno", json_object_new_int(err));
+	json_object_object_add(
+	    p, "name", json_object_new_string(name ? name : "EUNKNOWN"));
+	json_object_object_add(p, "message", json_object_new_string(message));
+	return call_error(c, "io.sockd.OSError", p);
+}
+
+/* org.varlink.service.InvalidParameter naming field. */
+int
+call_invalid(struct call *c, const char *field)
+{
+	json_object *p = json_object_new_object();
+
+	json_object_object_add(p, "parameter", json_object_new_string(field));
+	return call_error(c, "org.varlink.service.InvalidParameter", p);
+}
+
+/* io.sockd.Timeout. */
+int
+call_timeout(struct call *c)
+{
+	json_object *p = json_object_new_object();
+
+	json_object_object_add(p, "message",
+			       json_object_new_string("timed out"));
+	return call_error(c, "io.sockd.Timeout", p);
+}
+
+/* io.sockd.GAIError for a getaddrinfo/getnameinfo code. */
+int
+call_gaierror(struct call *c, int code, int sys_errno)
+{
+	const char *name = names_name(names_eai, code);
+	json_object *p = json_object_new_object();
+	char message[256];
+
+	if (code == EAI_SYSTEM)
+		snprintf(message, sizeof message, "%s: %s", gai_strerror(code),
+			 strerror(sys_errno));
+	else
+		snprintf(message, sizeof message, "%s", gai_strerror(code));
+	json_object_object_add(p, "code", json_object_new_int(code));
+	json_object_object_add(p, "name",
+			       json_object_new_string(name ? name : "EAI_?"));
+	json_object_object_add(p, "message", json_object_new_string(message));
+	return call_error(c, "io.sockd.GAIError", p);
+}
+
+/* A socket event or the deadline: run the handler again. */
+static void
+call_wake(evutil_socket_t fd, short what, void *arg)
+{
+	struct wait *w = arg;
+	struct call *c = w->call;
+
+	(void)fd;
+	w->armed = false;
+	LIST_REMOVE(w, link);
+	w->ready = what & (EV_READ | EV_WRITE);
+	call_run(c);
+}
+
+/* The deadline passed (or a Poll item's handle went away). */
+static void
+call_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct call *c = arg;
+	struct timeval now;
+
+	(void)fd;
+	if (what & EV_TIMEOUT) {
+		call_now(&now);
+		if (c->has_deadline && timercmp(&now, &c->deadline, >=))
+			c->timed_out = true;
+	}
+	call_run(c);
+}
+
+/* Arm the deadline timer, creating it on first use. */
+int
+call_park(struct call *c)
+{
+	struct timeval now, left;
+
+	if (c->timer == NULL) {
+		c->timer = evtimer_new(sockd_base, call_timer, c);
+		if (c->timer == NULL)
+			return -ENOMEM;
+	}
+	if (!c->has_deadline)
+		return 0;
+	call_now(&now);
+	if (timercmp(&c->deadline, &now, <))
+		timerclear(&left);
+	else
+		timersub(&c->deadline, &now, &left);
+	return evtimer_add(c->timer, &left) < 0 ? -ENOMEM : 0;
+}
+
+/* Set the deadline seconds from now. */
+void
+call_set_deadline(struct call *c, double seconds)
+{
+	struct timeval now, d;
+
+	if (seconds > 1e9)
+		seconds = 1e9;
+	call_now(&now);
+	d.tv_sec = (time_t)seconds;
+	d.tv_usec = (suseconds_t)((seconds - (double)d.tv_sec) * 1e6);
+	timeradd(&now, &d, &c->deadline);
+	c->has_deadline = true;
+}
+
+/* Watch h for events. */
+int
+call_watch(struct call *c, struct handle *h, short events)
+{
+	struct wait *w = NULL;
+
+	for (size_t i = 0; i < c->nwaits; i++)
+		if (c->waits[i].handle == h) {
+			w = &c->waits[i];
+			break;
+		}
+	if (w == NULL) {
+		if (c->waits == &c->wait1 && c->nwaits == 1) {
+			/* Poll turns to an array beyond one socket. */
+			return -EINVAL;
+		}
+		w = &c->waits[c->nwaits++];
+		w->call = c;
+		w->handle = h;
+	}
+	if (w->armed)
+		return CALL_WAIT;
+	event_assign(&w->ev, sockd_base, h->fd, events, call_wake, w);
+	w->events = events;
+	w->ready = 0;
+	if (event_add(&w->ev, NULL) < 0)
+		return -ENOMEM;
+	w->armed = true;
+	LIST_INSERT_HEAD(&h->waits, w, link);
+	if (call_park(c) < 0)
+		return -ENOMEM;
+	return CALL_WAIT;
+}
+
+/* Would block on the call's handle: fail, time out, or park. */
+int
+call_wait(struct call *c, short events, int wouldblock_err)
+{
+	struct handle *h = c->handle;
+
+	if (h->timeout == 0)
+		return call_oserror(c, wouldblock_err, NULL);
+	if (c->timed_out)
+		return call_timeout(c);
+	if (h->timeout > 0 && !c->has_deadline)
+		call_set_deadline(c, h->timeout);
+	if (call_watch(c, h, events) < 0)
+		return call_oserror(c, ENOMEM, "cannot wait");
+	return CALL_WAIT;
+}
+
+/* A lookup finished: run the handler again. */
+void
+call_job_done(struct call *c)
+{
+	call_run(c);
+}
+
+/* Parameter accessors. */
+json_object *
+call_param(struct call *c, const char *name)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(c->params, name, &v))
+		return NULL;
+	return v;
+}
+
+/* An int parameter; false when missing or null. */
+bool
+call_param_int(struct call *c, const char *name, int64_t *ret)
+{
+	json_object *v = call_param(c, name);
+
+	if (v == NULL)
+		return false;
+	*ret = json_object_get_int64(v);
+	return true;
+}
+
+/* A string parameter, or NULL when missing or null. */
+const char *
+call_param_str(struct call *c, const char *name)
+{
+	json_object *v = call_param(c, name);
+
+	return v != NULL ? json_object_get_string(v) : NULL;
+}
+
+/* OR together the constant names of a string-array parameter. */
+int
+call_param_flags(struct call *c, const char *name, const struct name *table,
+		 int *ret)
+{
+	json_object *v = call_param(c, name);
+	int flags = 0, f;
+
+	if (v != NULL)
+		for (size_t i = 0; i < json_object_array_length(v); i++) {
+			json_object *e = json_object_array_get_idx(v, i);
+
+			if (names_value(table, json_object_get_string(e), &f) <
+			    0) {
+				call_invalid(c, name);
+				return -1;
+			}
+			flags |= f;
+		}
+	*ret = flags;
+	return 0;
+}
+
+/* Decode a base64 parameter into c->buf. */
+int
+call_param_data(struct call *c, const char *name)
+{
+	json_object *v = call_param(c, name);
+	const char *text = json_object_get_string(v);
+	size_t len = json_object_get_string_len(v);
+
+	free(c->buf);
+	c->buf = malloc(B64_DECODED_MAX(len) + 1);
+	if (c->buf == NULL) {
+		call_oserror(c, ENOMEM, "decoding %s", name);
+		return -1;
+	}
+	if (b64_decode(text, len, c->buf, &c->buflen) < 0) {
+		call_invalid(c, name);
+		return -1;
+	}
+	c->done = 0;
+	return 0;
+}
+
+/* The address parameter field, resolved in the background if it names a
+ * host, as Python's connect(("example.org", 80)) does. */
+int
+call_address(struct call *c, const char *field, int family, int type)
+{
+	struct resolve_job *job = c->job;
+	const char *bad;
+	int r;
+
+	if (c->addr_ready)
+		return 1;
+	if (job == NULL) {
+		r = addr_from_json(call_param(c, field), family, &c->addr,
+				   &bad);
+		if (r == -EAFNOSUPPORT) {
+			call_oserror(c, EAFNOSUPPORT,
+				     "%s: family not supported", field);
+			return -1;
+		}
+		if (r < 0) {
+			call_invalid(c, field);
+			return -1;
+		}
+		if (c->addr.host_name == NULL) {
+			c->addr_ready = true;
+			return 1;
+		}
+		job = calloc(1, sizeof *job);
+		if (job == NULL ||
+		    (job->host = strdup(c->addr.host_name)) == NULL) {
+			free(job);
+			call_oserror(c, ENOMEM, "resolving %s", field);
+			return -1;
+		}
+		job->kind = RESOLVE_ADDRINFO;
+		job->hints.ai_family = c->addr.ss.ss_family;
+		job->hints.ai_socktype = type;
+		c->job = job;
+		resolver_submit(job, c);
+		return 0;
+	}
+	c->job = NULL;
+	if (job->gai != 0) {
+		call_gaierror(c, job->gai, job->sys_errno);
+		resolver_job_free(job);
+		return -1;
+	}
+	memcpy(&c->addr.ss, job->result->ai_addr, job->result->ai_addrlen);
+	c->addr.len = job->result->ai_addrlen;
+	addr_set_port((struct sockaddr *)&c->addr.ss, c->addr.port);
+	c->addr.host_name = NULL;
+	c->addr_ready = true;
+	resolver_job_free(job);
+	return 1;
+}

@@ -1,0 +1,436 @@
+/*
+ * Connections: reading and splitting messages, running calls in order,
+ * queueing and writing replies (fds on their own sendmsg), and the limits
+ * that keep one client from growing the daemon: a message size cap, and a
+ * cap on unsent replies after which the client is no longer read.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "call.h"
+#include "conn.h"
+#include "log.h"
+#include "method.h"
+#include "sockd.h"
+#include "varlink.h"
+
+#define CONN_READ_SIZE 65536
+#define CONN_BATCH     64 /* messages handled per turn of the loop */
+#define CONN_MAX_IOV   64
+
+struct conn_list conns = TAILQ_HEAD_INITIALIZER(conns);
+unsigned conn_count;
+
+static void conn_update(struct conn *c);
+static void conn_flush(struct conn *c);
+
+/* Free a dead connection: scoped handles, the active call, buffers. */
+static void
+conn_free(struct conn *c)
+{
+	struct outmsg *m;
+	struct uidstat *us;
+
+	if (c->active != NULL) {
+		call_cancel(c->active);
+		c->active = NULL;
+	}
+	while (!TAILQ_EMPTY(&c->handles))
+		handle_close(TAILQ_FIRST(&c->handles));
+	while ((m = STAILQ_FIRST(&c->out)) != NULL) {
+		STAILQ_REMOVE_HEAD(&c->out, link);
+		if (m->fd >= 0)
+			close(m->fd);
+		free(m->buf);
+		free(m);
+	}
+	event_free(c->ev_read);
+	event_free(c->ev_write);
+	event_free(c->ev_process);
+	event_free(c->ev_hup);
+	frame_free(&c->in);
+	close(c->fd);
+	TAILQ_REMOVE(&conns, c, link);
+	conn_count--;
+	us = uidstat_get(c->uid);
+	if (us != NULL)
+		us->connections--;
+	log_debug("connection from uid %u pid %d closed", (unsigned)c->uid,
+		  (int)c->pid);
+	free(c);
+}
+
+/* Drop the connection: stop everything now, free it from the loop. */
+void
+conn_kill(struct conn *c)
+{
+	if (c->dead)
+		return;
+	c->dead = true;
+	event_del(c->ev_read);
+	event_del(c->ev_write);
+	event_del(c->ev_hup);
+	if (c->active != NULL) {
+		call_cancel(c->active);
+		c->active = NULL;
+	}
+	event_active(c->ev_process, EV_READ, 0);
+}
+
+/* Handle up to a batch of buffered messages. */
+static void
+conn_process(struct conn *c)
+{
+	char *msg;
+	size_t len;
+	int n = 0, r = 1;
+
+	while (!c->dead && !c->closing && c->active == NULL &&
+	       c->out_bytes <= cfg.max_output) {
+		if (n++ == CONN_BATCH) {
+			/* Let other connections have a turn. */
+			event_active(c->ev_process, EV_READ, 0);
+			break;
+		}
+		r = frame_next(&c->in, &msg, &len);
+		if (r == 0)
+			break;
+		if (r < 0) {
+			conn_protocol_error(c, "message too long");
+			break;
+		}
+		method_dispatch(c, msg, len);
+	}
+	/* After the client's EOF, the last whole message ends the work. */
+	if (r == 0 && c->eof && c->active == NULL)
+		c->closing = true;
+	conn_flush(c);
+	conn_update(c);
+}
+
+/* Deferred work: free a dead connection, or process its input. */
+static void
+conn_process_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)fd;
+	(void)what;
+	if (c->dead) {
+		conn_free(c);
+		return;
+	}
+	conn_process(c);
+}
+
+/* Has the client hung up completely (not just shut down its writing)? */
+static bool
+conn_hung_up(struct conn *c)
+{
+	struct pollfd p = {.fd = c->fd, .events = 0};
+
+	return poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR));
+}
+
+/* Read what the client sent. */
+static void
+conn_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	size_t avail;
+	ssize_t n;
+	char *p;
+
+	(void)what;
+	p = frame_reserve(&c->in, CONN_READ_SIZE, &avail);
+	if (p == NULL) {
+		conn_protocol_error(c, "out of memory");
+		return;
+	}
+	n = recv(fd, p, avail < CONN_READ_SIZE ? avail : CONN_READ_SIZE,
+		 MSG_DONTWAIT);
+	if (n < 0) {
+		if (errno == EAGAIN || errno == EINTR)
+			return;
+		conn_kill(c);
+		return;
+	}
+	if (n == 0) {
+		c->eof = true;
+		if (c->active != NULL && conn_hung_up(c)) {
+			/* Gone for good: its waiting call is cancelled. */
+			conn_kill(c);
+			return;
+		}
+	}
+	frame_commit(&c->in, (size_t)n);
+	conn_process(c);
+}
+
+/* Edge-triggered watch while half-closed with a call waiting. */
+static void
+conn_hup_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)fd;
+	(void)what;
+	if (conn_hung_up(c))
+		conn_kill(c);
+}
+
+/* Arm or disarm reading and writing to match the connection's state. */
+static void
+conn_update(struct conn *c)
+{
+	bool want_read;
+
+	if (c->dead)
+		return;
+	if (c->closing && c->active == NULL && STAILQ_EMPTY(&c->out)) {
+		conn_kill(c);
+		return;
+	}
+	want_read = !c->eof && !c->closing && c->out_bytes <= cfg.max_output &&
+		    frame_pending(&c->in) <= cfg.max_message;
+	if (want_read && !c->reading)
+		event_add(c->ev_read, NULL);
+	else if (!want_read && c->reading)
+		event_del(c->ev_read);
+	c->reading = want_read;
+	/* libevent cannot mix edge- and level-triggered events on one fd:
+	 * the hangup watch runs only while no output is pending. */
+	if (c->eof && c->active != NULL && !c->closing && STAILQ_EMPTY(&c->out))
+		event_add(c->ev_hup, NULL);
+	else
+		event_del(c->ev_hup);
+}
+
+/* Write as much queued output as the socket takes. */
+static void
+conn_flush(struct conn *c)
+{
+	struct outmsg *m;
+
+	while (!c->dead && (m = STAILQ_FIRST(&c->out)) != NULL) {
+		ssize_t n;
+
+		if (m->fd >= 0 && m->off == 0) {
+			/* An fd rides alone on its message's first byte. */
+			union {
+				char buf[CMSG_SPACE(sizeof(int))];
+				struct cmsghdr align;
+			} u;
+			struct iovec iov = {m->buf, m->len};
+			struct msghdr mh = {
+			    .msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = u.buf,
+			    .msg_controllen = sizeof u.buf,
+			};
+			struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+
+			memset(&u, 0, sizeof u);
+			cm->cmsg_level = SOL_SOCKET;
+			cm->cmsg_type = SCM_RIGHTS;
+			cm->cmsg_len = CMSG_LEN(sizeof(int));
+			memcpy(CMSG_DATA(cm), &m->fd, sizeof(int));
+			n = sendmsg(c->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+			if (n > 0) {
+				close(m->fd);
+				m->fd = -1;
+			}
+		} else {
+			struct iovec iov[CONN_MAX_IOV];
+			struct outmsg *o = m;
+			int cnt = 0;
+
+			/* Plain messages go out together, up to the next fd. */
+			do {
+				iov[cnt].iov_base = o->buf + o->off;
+				iov[cnt].iov_len = o->len - o->off;
+				cnt++;
+				o = STAILQ_NEXT(o, link);
+			} while (o != NULL && o->fd < 0 && cnt < CONN_MAX_IOV);
+			n = writev(c->fd, iov, cnt);
+		}
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				break;
+			conn_kill(c);
+			return;
+		}
+		c->out_bytes -= (size_t)n;
+		while (n > 0 && (m = STAILQ_FIRST(&c->out)) != NULL) {
+			size_t left = m->len - m->off;
+
+			if ((size_t)n < left) {
+				m->off += (size_t)n;
+				n = 0;
+				break;
+			}
+			n -= (ssize_t)left;
+			STAILQ_REMOVE_HEAD(&c->out, link);
+			free(m->buf);
+			free(m);
+		}
+		if (m != NULL && m == STAILQ_FIRST(&c->out) && m->off > 0)
+			break; /* the socket is full */
+	}
+	if (c->dead)
+		return;
+	if (STAILQ_EMPTY(&c->out)) {
+		event_del(c->ev_write);
+	} else {
+		event_del(c->ev_hup);
+		event_add(c->ev_write, NULL);
+	}
+}
+
+/* The socket takes output again. */
+static void
+conn_write_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	bool was_full = c->out_bytes > cfg.max_output;
+
+	(void)fd;
+	(void)what;
+	conn_flush(c);
+	if (c->dead)
+		return;
+	if (was_full && c->out_bytes <= cfg.max_output)
+		conn_process(c);
+	else
+		conn_update(c);
+}
+
+/* Queue a message for output. */
+void
+conn_send(struct conn *c, char *buf, size_t len, int fd)
+{
+	struct outmsg *m;
+
+	if (c->dead) {
+		free(buf);
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	m = malloc(sizeof *m);
+	if (m == NULL) {
+		free(buf);
+		if (fd >= 0)
+			close(fd);
+		conn_kill(c);
+		return;
+	}
+	m->buf = buf;
+	m->len = len;
+	m->off = 0;
+	m->fd = fd;
+	STAILQ_INSERT_TAIL(&c->out, m, link);
+	c->out_bytes += len;
+}
+
+/* The active call is finished; go on with the next message. */
+void
+conn_call_done(struct conn *c)
+{
+	c->active = NULL;
+	if (!c->dead)
+		event_active(c->ev_process, EV_READ, 0);
+}
+
+/* Tell the client what was wrong, then close. */
+void
+conn_protocol_error(struct conn *c, const char *why)
+{
+	json_object *p = json_object_new_object();
+	size_t len = 0;
+	char *msg;
+
+	log_info("protocol error from uid %u pid %d: %s", (unsigned)c->uid,
+		 (int)c->pid, why);
+	json_object_object_add(p, "message", json_object_new_string(why));
+	msg = vl_error_build("io.sockd.ProtocolError", p, &len);
+	if (msg != NULL)
+		conn_send(c, msg, len, -1);
+	c->closing = true;
+	conn_flush(c);
+	conn_update(c);
+}
+
+/* Adopt an accepted client: credentials, limits, events. */
+int
+conn_new(int fd)
+{
+	struct ucred cred;
+	socklen_t len = sizeof cred;
+	struct uidstat *us;
+	struct conn *c;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+		return -errno;
+	us = uidstat_get(cred.uid);
+	c = calloc(1, sizeof *c);
+	if (us == NULL || c == NULL) {
+		free(c);
+		return -ENOMEM;
+	}
+	c->fd = fd;
+	c->uid = cred.uid;
+	c->gid = cred.gid;
+	c->pid = cred.pid;
+	frame_init(&c->in, cfg.max_message);
+	STAILQ_INIT(&c->out);
+	TAILQ_INIT(&c->handles);
+	c->ev_read =
+	    event_new(sockd_base, fd, EV_READ | EV_PERSIST, conn_read_cb, c);
+	c->ev_write =
+	    event_new(sockd_base, fd, EV_WRITE | EV_PERSIST, conn_write_cb, c);
+	c->ev_process = event_new(sockd_base, -1, 0, conn_process_cb, c);
+	c->ev_hup = event_new(sockd_base, fd, EV_WRITE | EV_ET | EV_PERSIST,
+			      conn_hup_cb, c);
+	if (c->ev_read == NULL || c->ev_write == NULL ||
+	    c->ev_process == NULL || c->ev_hup == NULL) {
+		struct event *evs[] = {c->ev_read, c->ev_write, c->ev_process,
+				       c->ev_hup};
+
+		for (size_t i = 0; i < sizeof evs / sizeof evs[0]; i++)
+			if (evs[i] != NULL)
+				event_free(evs[i]);
+		free(c);
+		return -ENOMEM;
+	}
+	TAILQ_INSERT_TAIL(&conns, c, link);
+	conn_count++;
+	us->connections++;
+	log_debug("connection from uid %u pid %d", (unsigned)c->uid,
+		  (int)c->pid);
+	if (conn_count > cfg.max_connections)
+		conn_protocol_error(c, "too many connections");
+	else if (us->connections > cfg.max_connections_per_uid)
+		conn_protocol_error(c, "too many connections for this uid");
+	else
+		conn_update(c);
+	return 0;
+}
+
+/* Free every connection now (the loop has stopped). */
+void
+conn_free_all(void)
+{
+	struct conn *c;
+
+	while ((c = TAILQ_FIRST(&conns)) != NULL) {
+		if (!c->dead)
+			conn_kill(c);
+		conn_free(c);
+	}
+}

@@ -1,0 +1,48 @@
+/*
+ * Logging. Messages go to stderr, one line each. Under systemd, when
+ * JOURNAL_STREAM names our stderr, lines carry a <N> prefix so the journal
+ * records their priority.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include "log.h"
+
+static int log_max = LOG_NOTICE;
+static int log_journal;
+
+/* Decide where and how much to log: -v shows info, -vv debug. */
+void
+log_init(int verbosity)
+{
+	const char *js = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	log_max = LOG_NOTICE + verbosity;
+	if (log_max > LOG_DEBUG)
+		log_max = LOG_DEBUG;
+	if (js != NULL && sscanf(js, "%llu:%llu", &dev, &ino) == 2 &&
+	    fstat(2, &st) == 0 && st.st_dev == dev && st.st_ino == ino)
+		log_journal = 1;
+}
+
+/* Write one log line if its priority is shown. */
+void
+log_msg(int priority, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+
+	if (priority > log_max)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	if (log_journal)
+		fprintf(stderr, "<%d>%s\n", priority, line);
+	else
+		fprintf(stderr, "sockd: %s\n", line);
+}

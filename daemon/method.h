@@ -1,0 +1,43 @@
+/*
+ * The method table: every varlink method the daemon serves, with its
+ * parameter spec, its flags and its handler. The dispatcher checks all of
+ * it once, so a handler starts with valid parameters and a handle its
+ * caller may use.
+ */
+#ifndef SOCKD_METHOD_H
+#define SOCKD_METHOD_H
+
+#include "varlink.h"
+
+struct call;
+struct conn;
+
+#define M_HANDLE  (1u << 0) /* "handle" looked up, ownership checked */
+#define M_OPEN	  (1u << 1) /* any uid may call (introspection) */
+#define M_UPGRADE (1u << 2) /* must be called with "upgrade" */
+
+struct method {
+	const char *interface; /* "io.sockd" */
+	const char *name;      /* "Connect" */
+	const struct vl_param *params;
+	unsigned flags;		    /* M_* */
+	int (*run)(struct call *c); /* returns CALL_DONE or CALL_WAIT */
+};
+
+/* The rows each group of operations contributes, ended by { NULL }. */
+extern const struct method op_service_methods[];
+extern const struct method op_sock_methods[];
+extern const struct method op_io_methods[];
+extern const struct method op_opt_methods[];
+extern const struct method op_name_methods[];
+
+/* Parse, check and start the call in one message from conn. */
+void method_dispatch(struct conn *conn, char *msg, size_t len);
+
+/* Whether interface is served (GetInterfaceDescription, GetInfo). */
+bool method_interface_known(const char *interface);
+
+/* The embedded text of proto/io.sockd.varlink. */
+extern const char sockd_idl[];
+
+#endif

@@ -1,0 +1,366 @@
+/*
+ * Moving bytes: Send, SendAll, SendTo, Recv, RecvFrom, Poll (and Attach,
+ * which is not implemented yet).
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "b64.h"
+#include "call.h"
+#include "conn.h"
+#include "handle.h"
+#include "method.h"
+#include "names.h"
+#include "sockd.h"
+
+#define POLL_MAX_ITEMS 4096
+
+/* The largest bufsize whose base64 reply still fits in one message. */
+static size_t
+op_max_bufsize(void)
+{
+	return (cfg.max_message - 256) / 4 * 3;
+}
+
+/* The "flags" parameter as MSG_* bits, or -1 after replying. */
+static int
+op_msg_flags(struct call *c, int *ret)
+{
+	return call_param_flags(c, "flags", names_msgflag, ret);
+}
+
+/* send(), sendall() and sendto() share this: send what is left of
+ * c->buf, waiting for room as the handle's timeout allows. */
+static int
+op_send_common(struct call *c, bool all, bool to)
+{
+	struct handle *h = c->handle;
+	int flags;
+	ssize_t n;
+
+	if (op_msg_flags(c, &flags) < 0)
+		return CALL_DONE;
+	if (c->state == 0) {
+		if (call_param_data(c, "data") < 0)
+			return CALL_DONE;
+		c->state = 1;
+	}
+	if (c->state == 1 && to) {
+		int r = call_address(c, "address", h->family, h->type);
+
+		if (r <= 0)
+			return r == 0 ? CALL_WAIT : CALL_DONE;
+	}
+	c->state = 2;
+	for (;;) {
+		if (to)
+			n = sendto(h->fd, c->buf + c->done, c->buflen - c->done,
+				   flags | MSG_DONTWAIT | MSG_NOSIGNAL,
+				   (struct sockaddr *)&c->addr.ss, c->addr.len);
+		else
+			n = send(h->fd, c->buf + c->done, c->buflen - c->done,
+				 flags | MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN)
+				return call_wait(c, EV_WRITE, EAGAIN);
+			return call_oserror(c, errno, "send");
+		}
+		c->done += (size_t)n;
+		if (!all || c->done >= c->buflen)
+			break;
+	}
+	if (all)
+		return call_reply(c, NULL);
+	json_object *p = json_object_new_object();
+	json_object_object_add(p, "sent", json_object_new_int64(c->done));
+	return call_reply(c, p);
+}
+
+static int
+op_send(struct call *c)
+{
+	return op_send_common(c, false, false);
+}
+
+static int
+op_send_all(struct call *c)
+{
+	return op_send_common(c, true, false);
+}
+
+static int
+op_send_to(struct call *c)
+{
+	return op_send_common(c, false, true);
+}
+
+/* recv() and recvfrom(). */
+static int
+op_recv_common(struct call *c, bool from)
+{
+	struct handle *h = c->handle;
+	struct sockaddr_storage ss;
+	socklen_t sslen = sizeof ss;
+	int64_t bufsize = 0;
+	json_object *p, *data;
+	size_t got;
+	char *text;
+	int flags;
+	ssize_t n;
+
+	call_param_int(c, "bufsize", &bufsize);
+	if (bufsize < 0)
+		return call_invalid(c, "bufsize");
+	if (op_msg_flags(c, &flags) < 0)
+		return CALL_DONE;
+	if ((uint64_t)bufsize > op_max_bufsize())
+		bufsize = (int64_t)op_max_bufsize();
+	if (c->buf == NULL) {
+		c->buf = malloc(bufsize > 0 ? (size_t)bufsize : 1);
+		if (c->buf == NULL)
+			return call_oserror(c, ENOMEM, "recv buffer");
+	}
+	memset(&ss, 0, sizeof ss);
+	do
+		n = recvfrom(h->fd, c->buf, (size_t)bufsize,
+			     flags | MSG_DONTWAIT | MSG_CMSG_CLOEXEC,
+			     from ? (struct sockaddr *)&ss : NULL,
+			     from ? &sslen : NULL);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		if (errno == EAGAIN)
+			return call_wait(c, EV_READ, EAGAIN);
+		return call_oserror(c, errno, "recv");
+	}
+	/* MSG_TRUNC reports the datagram's real length. */
+	got = (size_t)n > (size_t)bufsize ? (size_t)bufsize : (size_t)n;
+	text = malloc(B64_ENCODED_LEN(got) + 1);
+	if (text == NULL)
+		return call_oserror(c, ENOMEM, "recv reply");
+	data = json_object_new_string_len(text,
+					  (int)b64_encode(c->buf, got, text));
+	free(text);
+	p = json_object_new_object();
+	json_object_object_add(p, "data", data);
+	if (from)
+		json_object_object_add(
+		    p, "address",
+		    sslen > 0 && ss.ss_family != AF_UNSPEC
+			? addr_to_json((struct sockaddr *)&ss, sslen)
+			: NULL);
+	return call_reply(c, p);
+}
+
+static int
+op_recv(struct call *c)
+{
+	return op_recv_common(c, false);
+}
+
+static int
+op_recv_from(struct call *c)
+{
+	return op_recv_common(c, true);
+}
+
+/* What Poll keeps between runs. */
+struct poll_item {
+	int64_t id;
+	short events; /* POLL* wanted */
+};
+
+/* Parse the items once: -1 after replying InvalidParameter. */
+static int
+op_poll_parse(struct call *c, size_t *ret_n)
+{
+	json_object *items = call_param(c, "items");
+	size_t n = json_object_array_length(items);
+	struct poll_item *pi;
+
+	if (n > POLL_MAX_ITEMS)
+		return call_invalid(c, "items"), -1;
+	pi = calloc(n ? n : 1, sizeof *pi);
+	c->waits = calloc(n ? n : 1, sizeof *c->waits);
+	if (pi == NULL || c->waits == NULL) {
+		free(pi);
+		free(c->waits);
+		c->waits = &c->wait1;
+		call_oserror(c, ENOMEM, "poll");
+		return -1;
+	}
+	c->priv = pi;
+	for (size_t i = 0; i < n; i++) {
+		json_object *it = json_object_array_get_idx(items, i), *v, *e;
+		int ev;
+
+		if (!json_object_is_type(it, json_type_object) ||
+		    json_object_object_length(it) != 2 ||
+		    !json_object_object_get_ex(it, "handle", &v) ||
+		    !json_object_is_type(v, json_type_int) ||
+		    !json_object_object_get_ex(it, "events", &e) ||
+		    !json_object_is_type(e, json_type_array))
+			return call_invalid(c, "items"), -1;
+		pi[i].id = json_object_get_int64(v);
+		for (size_t j = 0; j < json_object_array_length(e); j++) {
+			json_object *name = json_object_array_get_idx(e, j);
+
+			if (!json_object_is_type(name, json_type_string) ||
+			    names_value(names_poll,
+					json_object_get_string(name), &ev) < 0)
+				return call_invalid(c, "items"), -1;
+			pi[i].events |= (short)ev;
+		}
+	}
+	*ret_n = n;
+	return 0;
+}
+
+/* The handle of a Poll item if the caller may see it. */
+static struct handle *
+op_poll_handle(struct call *c, int64_t id)
+{
+	struct handle *h = id > 0 ? handle_find((uint64_t)id) : NULL;
+
+	if (h != NULL && c->conn->uid != 0 && h->owner != c->conn->uid)
+		return NULL;
+	return h;
+}
+
+/* Whether Poll was asked not to wait at all (timeout 0). */
+static bool
+op_poll_immediate(struct call *c)
+{
+	json_object *t = call_param(c, "timeout");
+
+	return t != NULL && json_object_get_double(t) == 0;
+}
+
+/* poll(): wait until one of the sockets is ready, or the timeout. */
+static int
+op_poll(struct call *c)
+{
+	json_object *items = call_param(c, "items"), *ready, *p;
+	size_t n = json_object_array_length(items);
+	struct poll_item *pi;
+	struct pollfd pfd;
+
+	if (c->state == 0) {
+		json_object *t = call_param(c, "timeout");
+
+		if (t != NULL && json_object_get_double(t) < 0)
+			return call_invalid(c, "timeout");
+		if (op_poll_parse(c, &n) < 0)
+			return CALL_DONE;
+		if (t != NULL)
+			call_set_deadline(c, json_object_get_double(t));
+		c->state = 1;
+	}
+	pi = c->priv;
+	ready = json_object_new_array();
+	for (size_t i = 0; i < n; i++) {
+		struct handle *h = op_poll_handle(c, pi[i].id);
+		short revents;
+
+		if (h == NULL) {
+			revents = POLLNVAL;
+		} else {
+			pfd.fd = h->fd;
+			pfd.events = pi[i].events;
+			pfd.revents = 0;
+			revents = poll(&pfd, 1, 0) == 1 ? pfd.revents : 0;
+		}
+		if (revents == 0)
+			continue;
+		json_object *it = json_object_new_object(), *evs;
+		evs = json_object_new_array();
+		for (const struct name *nm = names_poll; nm->name; nm++)
+			if ((revents & nm->value) == nm->value &&
+			    names_name(names_poll, nm->value) == nm->name)
+				json_object_array_add(
+				    evs, json_object_new_string(nm->name));
+		json_object_object_add(it, "handle",
+				       json_object_new_int64(pi[i].id));
+		json_object_object_add(it, "events", evs);
+		json_object_array_add(ready, it);
+	}
+	if (json_object_array_length(ready) == 0 && !c->timed_out &&
+	    !op_poll_immediate(c)) {
+		json_object_put(ready);
+		for (size_t i = 0; i < n; i++) {
+			short ev = 0;
+
+			if (pi[i].events & (POLLIN | POLLPRI | POLLRDHUP |
+					    POLLRDNORM | POLLRDBAND))
+				ev |= EV_READ;
+			if (pi[i].events & (POLLOUT | POLLWRNORM | POLLWRBAND))
+				ev |= EV_WRITE;
+			if (ev == 0)
+				ev = EV_READ; /* hangups and errors */
+			/* Every handle is live: a gone one was ready above. */
+			if (call_watch(c, op_poll_handle(c, pi[i].id), ev) < 0)
+				return call_oserror(c, ENOMEM, "poll");
+		}
+		if (call_park(c) < 0)
+			return call_oserror(c, ENOMEM, "poll");
+		return CALL_WAIT;
+	}
+	p = json_object_new_object();
+	json_object_object_add(p, "items", ready);
+	return call_reply(c, p);
+}
+
+/* Attach needs the connection upgrade, which is not implemented yet. */
+static int
+op_attach(struct call *c)
+{
+	json_object *p = json_object_new_object();
+
+	json_object_object_add(p, "method",
+			       json_object_new_string("io.sockd.Attach"));
+	return call_error(c, "org.varlink.service.MethodNotImplemented", p);
+}
+
+static const struct vl_param send_params[] = {
+    {"handle", VL_INT, 0},
+    {"data", VL_STRING, 0},
+    {"flags", VL_STRINGS, VL_P_OPTIONAL},
+    {NULL, 0, 0},
+};
+static const struct vl_param sendto_params[] = {
+    {"handle", VL_INT, 0},
+    {"data", VL_STRING, 0},
+    {"address", VL_OBJECT, 0},
+    {"flags", VL_STRINGS, VL_P_OPTIONAL},
+    {NULL, 0, 0},
+};
+static const struct vl_param recv_params[] = {
+    {"handle", VL_INT, 0},
+    {"bufsize", VL_INT, 0},
+    {"flags", VL_STRINGS, VL_P_OPTIONAL},
+    {NULL, 0, 0},
+};
+static const struct vl_param poll_params[] = {
+    {"items", VL_ARRAY, 0},
+    {"timeout", VL_FLOAT, VL_P_OPTIONAL},
+    {NULL, 0, 0},
+};
+static const struct vl_param attach_params[] = {
+    {"handle", VL_INT, 0},
+    {NULL, 0, 0},
+};
+
+const struct method op_io_methods[] = {
+    {"io.sockd", "Send", send_params, M_HANDLE, op_send},
+    {"io.sockd", "SendAll", send_params, M_HANDLE, op_send_all},
+    {"io.sockd", "SendTo", sendto_params, M_HANDLE, op_send_to},
+    {"io.sockd", "Recv", recv_params, M_HANDLE, op_recv},
+    {"io.sockd", "RecvFrom", recv_params, M_HANDLE, op_recv_from},
+    {"io.sockd", "Poll", poll_params, 0, op_poll},
+    {"io.sockd", "Attach", attach_params, M_HANDLE | M_UPGRADE, op_attach},
+    {NULL, NULL, NULL, 0, NULL},
+};

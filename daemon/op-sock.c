@@ -1,0 +1,381 @@
+/*
+ * The life of a socket: Socket, Bind, Listen, Accept, Connect, ConnectEx,
+ * Shutdown, Close, GetSockName, GetPeerName, FileNo, List.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "call.h"
+#include "conn.h"
+#include "handle.h"
+#include "method.h"
+#include "names.h"
+
+#define NAME_MAX_LEN 255 /* longest handle name */
+
+/* Make sure the socket is non-blocking: a client holding the fd from
+ * FileNo may have cleared O_NONBLOCK on the shared file. */
+static void
+op_nonblock(struct handle *h)
+{
+	if (h->shared)
+		fcntl(h->fd, F_SETFL, fcntl(h->fd, F_GETFL) | O_NONBLOCK);
+}
+
+/* socket(): a new handle. */
+static int
+op_socket(struct call *c)
+{
+	const char *name = call_param_str(c, "name");
+	json_object *pers = call_param(c, "persistent");
+	int family, type, fd, r;
+	int64_t proto = 0;
+	struct handle *h;
+
+	if (names_value(names_family, call_param_str(c, "family"), &family) < 0)
+		return call_invalid(c, "family");
+	if (names_value(names_socktype, call_param_str(c, "type"), &type) < 0)
+		return call_invalid(c, "type");
+	if (call_param_int(c, "proto", &proto) && (proto < 0 || proto > 65535))
+		return call_invalid(c, "proto");
+	if (name != NULL) {
+		size_t len = strlen(name);
+
+		if (len == 0 || len > NAME_MAX_LEN ||
+		    len != (size_t)json_object_get_string_len(
+			       call_param(c, "name")))
+			return call_invalid(c, "name");
+		if (handle_find_name(c->conn->uid, name) != NULL)
+			return call_oserror(
+			    c, EEXIST, "a handle is already named '%s'", name);
+	}
+	fd = socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, (int)proto);
+	if (fd < 0)
+		return call_oserror(c, errno, "socket");
+	r = handle_new(fd, c->conn->uid, family, type, (int)proto,
+		       pers && json_object_get_boolean(pers) ? NULL : c->conn,
+		       name, &h);
+	if (r < 0) {
+		close(fd);
+		return call_oserror(c, -r, "%s",
+				    r == -EMFILE ? "handle quota reached"
+						 : "cannot add handle");
+	}
+	json_object *p = json_object_new_object();
+	json_object_object_add(p, "handle", json_object_new_int64(h->id));
+	return call_reply(c, p);
+}
+
+/* bind() */
+static int
+op_bind(struct call *c)
+{
+	struct handle *h = c->handle;
+	int r = call_address(c, "address", h->family, h->type);
+
+	if (r <= 0)
+		return r == 0 ? CALL_WAIT : CALL_DONE;
+	if (bind(h->fd, (struct sockaddr *)&c->addr.ss, c->addr.len) < 0)
+		return call_oserror(c, errno, "bind");
+	return call_reply(c, NULL);
+}
+
+/* listen() */
+static int
+op_listen(struct call *c)
+{
+	int64_t backlog = SOMAXCONN < 128 ? SOMAXCONN : 128;
+
+	call_param_int(c, "backlog", &backlog);
+	if (backlog < 0)
+		backlog = 0;
+	if (backlog > 65535)
+		backlog = 65535;
+	if (listen(c->handle->fd, (int)backlog) < 0)
+		return call_oserror(c, errno, "listen");
+	return call_reply(c, NULL);
+}
+
+/* accept(): the new socket gets a handle with its listener's scope. */
+static int
+op_accept(struct call *c)
+{
+	struct handle *h = c->handle, *nh;
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+	json_object *p;
+	int fd, r;
+
+	op_nonblock(h);
+	fd = accept4(h->fd, (struct sockaddr *)&ss, &len,
+		     SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd < 0) {
+		if (errno == EAGAIN || errno == EINTR)
+			return call_wait(c, EV_READ, EAGAIN);
+		return call_oserror(c, errno, "accept");
+	}
+	r = handle_new(fd, c->conn->uid, h->family, h->type, h->proto,
+		       h->scope == NULL ? NULL : c->conn, NULL, &nh);
+	if (r < 0) {
+		close(fd);
+		return call_oserror(c, -r, "%s",
+				    r == -EMFILE ? "handle quota reached"
+						 : "cannot add handle");
+	}
+	p = json_object_new_object();
+	json_object_object_add(p, "handle", json_object_new_int64(nh->id));
+	json_object_object_add(p, "address",
+			       addr_to_json((struct sockaddr *)&ss, len));
+	return call_reply(c, p);
+}
+
+/* The end of a connect: an OSError, or for ConnectEx the errno. */
+static int
+op_connect_result(struct call *c, int err, bool ex)
+{
+	json_object *p;
+
+	if (!ex)
+		return err ? call_oserror(c, err, "connect")
+			   : call_reply(c, NULL);
+	p = json_object_new_object();
+	json_object_object_add(p, "errno", json_object_new_int(err));
+	json_object_object_add(
+	    p, "name",
+	    json_object_new_string(err ? names_errno_name(err) : ""));
+	return call_reply(c, p);
+}
+
+/* connect() and connect_ex(). */
+static int
+op_connect_common(struct call *c, bool ex)
+{
+	struct handle *h = c->handle;
+	socklen_t len = sizeof(int);
+	int r, err = 0;
+
+	if (c->state == 0) {
+		r = call_address(c, "address", h->family, h->type);
+		if (r <= 0)
+			return r == 0 ? CALL_WAIT : CALL_DONE;
+		op_nonblock(h);
+		if (connect(h->fd, (struct sockaddr *)&c->addr.ss,
+			    c->addr.len) == 0)
+			return op_connect_result(c, 0, ex);
+		if (errno != EINPROGRESS && errno != EINTR)
+			return op_connect_result(c, errno, ex);
+		c->state = 1;
+		if (h->timeout == 0)
+			return op_connect_result(c, EINPROGRESS, ex);
+		return call_wait(c, EV_WRITE, EINPROGRESS);
+	}
+	if (getsockopt(h->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+		err = errno;
+	if (err == 0 && c->timed_out) {
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof ss;
+
+		if (getpeername(h->fd, (struct sockaddr *)&ss, &sl) < 0) {
+			/* Python's connect_ex answers EWOULDBLOCK here. */
+			return ex ? op_connect_result(c, EAGAIN, ex)
+				  : call_timeout(c);
+		}
+	}
+	return op_connect_result(c, err, ex);
+}
+
+static int
+op_connect(struct call *c)
+{
+	return op_connect_common(c, false);
+}
+
+static int
+op_connect_ex(struct call *c)
+{
+	return op_connect_common(c, true);
+}
+
+/* shutdown() */
+static int
+op_shutdown(struct call *c)
+{
+	int how;
+
+	if (names_value(names_shut, call_param_str(c, "how"), &how) < 0)
+		return call_invalid(c, "how");
+	if (shutdown(c->handle->fd, how) < 0)
+		return call_oserror(c, errno, "shutdown");
+	return call_reply(c, NULL);
+}
+
+/* close() */
+static int
+op_close(struct call *c)
+{
+	struct handle *h = c->handle;
+
+	c->handle = NULL;
+	handle_close(h);
+	return call_reply(c, NULL);
+}
+
+/* getsockname() and getpeername() */
+static int
+op_get_name(struct call *c, bool peer)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+	json_object *p;
+	int r;
+
+	memset(&ss, 0, sizeof ss);
+	if (peer)
+		r = getpeername(c->handle->fd, (struct sockaddr *)&ss, &len);
+	else
+		r = getsockname(c->handle->fd, (struct sockaddr *)&ss, &len);
+	if (r < 0)
+		return call_oserror(c, errno,
+				    peer ? "getpeername" : "getsockname");
+	p = json_object_new_object();
+	json_object_object_add(p, "address",
+			       addr_to_json((struct sockaddr *)&ss, len));
+	return call_reply(c, p);
+}
+
+static int
+op_get_sock_name(struct call *c)
+{
+	return op_get_name(c, false);
+}
+
+static int
+op_get_peer_name(struct call *c)
+{
+	return op_get_name(c, true);
+}
+
+/* fileno(): the socket itself, over SCM_RIGHTS. */
+static int
+op_file_no(struct call *c)
+{
+	struct handle *h = c->handle;
+	json_object *detach = call_param(c, "detach");
+	json_object *p;
+	int fd;
+
+	if (detach != NULL && json_object_get_boolean(detach)) {
+		c->handle = NULL;
+		fd = handle_detach(h);
+	} else {
+		fd = fcntl(h->fd, F_DUPFD_CLOEXEC, 3);
+		if (fd < 0)
+			return call_oserror(c, errno, "dup");
+		h->shared = true;
+	}
+	p = json_object_new_object();
+	json_object_object_add(p, "fd", json_object_new_int(0));
+	return call_reply_fd(c, p, fd);
+}
+
+/* One handle as a List entry. */
+static json_object *
+op_list_entry(struct handle *h)
+{
+	json_object *e = json_object_new_object();
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+	const char *type = names_name(names_socktype, h->type);
+	const char *family = names_name(names_family, h->family);
+
+	json_object_object_add(e, "handle", json_object_new_int64(h->id));
+	if (h->name != NULL)
+		json_object_object_add(e, "name",
+				       json_object_new_string(h->name));
+	json_object_object_add(e, "family",
+			       json_object_new_string(family ? family : "?"));
+	json_object_object_add(e, "type",
+			       json_object_new_string(type ? type : "?"));
+	json_object_object_add(e, "proto", json_object_new_int(h->proto));
+	json_object_object_add(e, "persistent",
+			       json_object_new_boolean(h->scope == NULL));
+	if (getsockname(h->fd, (struct sockaddr *)&ss, &len) == 0)
+		json_object_object_add(
+		    e, "local", addr_to_json((struct sockaddr *)&ss, len));
+	len = sizeof ss;
+	if (getpeername(h->fd, (struct sockaddr *)&ss, &len) == 0)
+		json_object_object_add(
+		    e, "peer", addr_to_json((struct sockaddr *)&ss, len));
+	json_object_object_add(
+	    e, "timeout", h->timeout < 0 ? NULL : vl_new_float(h->timeout));
+	json_object_object_add(e, "owner", json_object_new_int64(h->owner));
+	return e;
+}
+
+/* The caller's handles (root: everyone's), in id order. */
+static int
+op_list(struct call *c)
+{
+	json_object *p = json_object_new_object();
+	json_object *list = json_object_new_array();
+	struct handle *h;
+
+	TAILQ_FOREACH(h, &handles_all, all)
+	{
+		if (c->conn->uid != 0 && h->owner != c->conn->uid)
+			continue;
+		json_object_array_add(list, op_list_entry(h));
+	}
+	json_object_object_add(p, "sockets", list);
+	return call_reply(c, p);
+}
+
+static const struct vl_param socket_params[] = {
+    {"family", VL_STRING, 0},		{"type", VL_STRING, 0},
+    {"proto", VL_INT, VL_P_OPTIONAL},	{"persistent", VL_BOOL, VL_P_OPTIONAL},
+    {"name", VL_STRING, VL_P_OPTIONAL}, {NULL, 0, 0},
+};
+static const struct vl_param address_params[] = {
+    {"handle", VL_INT, 0},
+    {"address", VL_OBJECT, 0},
+    {NULL, 0, 0},
+};
+static const struct vl_param listen_params[] = {
+    {"handle", VL_INT, 0},
+    {"backlog", VL_INT, VL_P_OPTIONAL},
+    {NULL, 0, 0},
+};
+static const struct vl_param handle_params[] = {
+    {"handle", VL_INT, 0},
+    {NULL, 0, 0},
+};
+static const struct vl_param shutdown_params[] = {
+    {"handle", VL_INT, 0},
+    {"how", VL_STRING, 0},
+    {NULL, 0, 0},
+};
+static const struct vl_param fileno_params[] = {
+    {"handle", VL_INT, 0},
+    {"detach", VL_BOOL, VL_P_OPTIONAL},
+    {NULL, 0, 0},
+};
+static const struct vl_param no_params[] = {{NULL, 0, 0}};
+
+const struct method op_sock_methods[] = {
+    {"io.sockd", "Socket", socket_params, 0, op_socket},
+    {"io.sockd", "Bind", address_params, M_HANDLE, op_bind},
+    {"io.sockd", "Listen", listen_params, M_HANDLE, op_listen},
+    {"io.sockd", "Accept", handle_params, M_HANDLE, op_accept},
+    {"io.sockd", "Connect", address_params, M_HANDLE, op_connect},
+    {"io.sockd", "ConnectEx", address_params, M_HANDLE, op_connect_ex},
+    {"io.sockd", "Shutdown", shutdown_params, M_HANDLE, op_shutdown},
+    {"io.sockd", "Close", handle_params, M_HANDLE, op_close},
+    {"io.sockd", "GetSockName", handle_params, M_HANDLE, op_get_sock_name},
+    {"io.sockd", "GetPeerName", handle_params, M_HANDLE, op_get_peer_name},
+    {"io.sockd", "FileNo", fileno_params, M_HANDLE, op_file_no},
+    {"io.sockd", "List", no_params, 0, op_list},
+    {NULL, NULL, NULL, 0, NULL},
+};

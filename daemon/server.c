@@ -1,0 +1,183 @@
+/*
+ * The control socket: create it (mode 0666, stale files replaced, a live
+ * daemon left alone), accept clients, and survive running out of file
+ * descriptors without spinning.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <event2/event.h>
+
+#include "conn.h"
+#include "log.h"
+#include "server.h"
+#include "sockd.h"
+
+#define SERVER_ACCEPT_BATCH 32
+
+static int server_fd = -1;
+static struct event *server_ev;
+static int reserve_fd = -1; /* kept to shed clients when out of fds */
+static bool shedding;	    /* a burst of EMFILE has been logged */
+static char *server_path;   /* the socket file we created */
+
+/* Make the directories leading to path (like mkdir -p of its parent). */
+static int
+server_mkdirs(const char *path)
+{
+	char *dir = strdup(path), *p;
+
+	if (dir == NULL)
+		return -ENOMEM;
+	for (p = dir + 1; (p = strchr(p, '/')) != NULL; p++) {
+		*p = '\0';
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+			int r = -errno;
+
+			free(dir);
+			return r;
+		}
+		*p = '/';
+	}
+	free(dir);
+	return 0;
+}
+
+/* Is a daemon answering on the socket file at sun? */
+static bool
+server_alive(const struct sockaddr_un *sun)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	bool alive;
+
+	if (fd < 0)
+		return false;
+	alive = connect(fd, (const struct sockaddr *)sun, sizeof *sun) == 0;
+	close(fd);
+	return alive;
+}
+
+/* Accept what is waiting; on fd exhaustion, shed one client cleanly. */
+static void
+server_accept_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)what;
+	(void)arg;
+	for (int i = 0; i < SERVER_ACCEPT_BATCH; i++) {
+		int cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		int r;
+
+		if (cfd < 0) {
+			if (errno == EMFILE || errno == ENFILE) {
+				if (!shedding)
+					log_warn("out of file descriptors: "
+						 "refusing new connections");
+				shedding = true;
+				/* Free the reserve, take the client, drop it.
+				 */
+				if (reserve_fd >= 0) {
+					close(reserve_fd);
+					cfd = accept4(fd, NULL, NULL,
+						      SOCK_CLOEXEC);
+					if (cfd >= 0)
+						close(cfd);
+					reserve_fd = open("/dev/null",
+							  O_RDONLY | O_CLOEXEC);
+				}
+				return;
+			}
+			if (errno != EAGAIN && errno != EINTR &&
+			    errno != ECONNABORTED)
+				log_warn("accept: %s", strerror(errno));
+			return;
+		}
+		shedding = false;
+		r = conn_new(cfd);
+		if (r < 0) {
+			log_warn("new connection: %s", strerror(-r));
+			close(cfd);
+		}
+	}
+}
+
+/* Create the control socket at path and start accepting. */
+int
+server_listen(const char *path)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	mode_t mask;
+	int fd, r;
+
+	if (strlen(path) >= sizeof sun.sun_path) {
+		log_err("socket path too long: %s", path);
+		return -ENAMETOOLONG;
+	}
+	strcpy(sun.sun_path, path);
+	r = server_mkdirs(path);
+	if (r < 0) {
+		log_err("cannot create the directory of %s: %s", path,
+			strerror(-r));
+		return r;
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	/* The policy decides who may do what, not the file mode. */
+	mask = umask(0111);
+	r = bind(fd, (struct sockaddr *)&sun, sizeof sun);
+	if (r < 0 && errno == EADDRINUSE) {
+		if (server_alive(&sun)) {
+			umask(mask);
+			close(fd);
+			log_err("%s: another sockd is already listening", path);
+			return -EADDRINUSE;
+		}
+		unlink(path);
+		r = bind(fd, (struct sockaddr *)&sun, sizeof sun);
+	}
+	umask(mask);
+	if (r < 0 || listen(fd, SOMAXCONN) < 0) {
+		r = -errno;
+		log_err("cannot listen on %s: %s", path, strerror(-r));
+		close(fd);
+		return r;
+	}
+	server_ev = event_new(sockd_base, fd, EV_READ | EV_PERSIST,
+			      server_accept_cb, NULL);
+	server_path = strdup(path);
+	if (server_ev == NULL || server_path == NULL ||
+	    event_add(server_ev, NULL) < 0) {
+		close(fd);
+		return -ENOMEM;
+	}
+	server_fd = fd;
+	reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	log_info("listening on %s", path);
+	return 0;
+}
+
+/* Stop accepting and remove the socket file. */
+void
+server_close(void)
+{
+	if (server_ev != NULL)
+		event_free(server_ev);
+	server_ev = NULL;
+	if (server_fd >= 0)
+		close(server_fd);
+	server_fd = -1;
+	if (server_path != NULL)
+		unlink(server_path);
+	free(server_path);
+	server_path = NULL;
+	if (reserve_fd >= 0)
+		close(reserve_fd);
+	reserve_fd = -1;
+}

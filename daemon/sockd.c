@@ -1,0 +1,275 @@
+/*
+ * sockd: the command line, the event loop, signals, and the per-uid
+ * counters.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+#include <event2/event.h>
+#include <systemd/sd-daemon.h>
+
+#include "config.h"
+#include "conn.h"
+#include "log.h"
+#include "resolver.h"
+#include "server.h"
+#include "sockd.h"
+
+#define RESOLVER_THREADS 4
+
+struct config cfg = {
+    .max_message = 16 * 1024 * 1024,
+    .max_output = 16 * 1024 * 1024,
+    .max_connections = 4096,
+    .max_connections_per_uid = 1024,
+    .max_handles_per_uid = 4096,
+};
+struct event_base *sockd_base;
+uid_t sockd_uid;
+
+static struct uidstat *uidstats;
+static size_t nuidstats;
+
+/* Counters of one uid; a short array, since few uids talk to us. */
+struct uidstat *
+uidstat_get(uid_t uid)
+{
+	struct uidstat *n;
+
+	for (size_t i = 0; i < nuidstats; i++)
+		if (uidstats[i].uid == uid)
+			return &uidstats[i];
+	n = realloc(uidstats, (nuidstats + 1) * sizeof *n);
+	if (n == NULL)
+		return NULL;
+	uidstats = n;
+	memset(&uidstats[nuidstats], 0, sizeof *n);
+	uidstats[nuidstats].uid = uid;
+	return &uidstats[nuidstats++];
+}
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: sockd [OPTION]...\n"
+		"Own kernel sockets and let other processes drive them over "
+		"varlink.\n"
+		"\n"
+		"  -s, --socket PATH              listen on PATH (default "
+		"/run/sockd/sockd.sock\n"
+		"                                 for root, "
+		"$XDG_RUNTIME_DIR/sockd/sockd.sock\n"
+		"                                 otherwise)\n"
+		"  -p, --policy FILE              policy file (not supported "
+		"yet)\n"
+		"      --max-message BYTES        largest message (default "
+		"16777216)\n"
+		"      --max-connections N        connections in all (default "
+		"4096)\n"
+		"      --max-connections-per-uid N  per client uid (default "
+		"1024)\n"
+		"      --max-handles-per-uid N    sockets per owner uid "
+		"(default 4096)\n"
+		"  -v, --verbose                  log more (twice: debug)\n"
+		"  -h, --help                     show this help\n"
+		"  -V, --version                  show the version\n"
+		"\n"
+		"sockd runs in the foreground and logs to stderr. It tells "
+		"systemd when it is\n"
+		"ready (sd_notify) and exits cleanly on SIGTERM or SIGINT.\n"
+		"See sockd(8).\n");
+}
+
+/* Parse a positive number option; exits with status 2 when invalid. */
+static unsigned long long
+parse_count(const char *opt, const char *text, unsigned long long max)
+{
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	v = strtoull(text, &end, 10);
+	if (errno != 0 || end == text || *end != '\0' || v == 0 || v > max ||
+	    text[0] == '-') {
+		fprintf(stderr, "sockd: %s: invalid value '%s' (1 to %llu)\n",
+			opt, text, max);
+		exit(2);
+	}
+	return v;
+}
+
+/* The default socket path for this uid, or NULL. */
+static const char *
+default_socket(void)
+{
+	static char path[PATH_MAX];
+	const char *rt;
+
+	if (geteuid() == 0)
+		return "/run/sockd/sockd.sock";
+	rt = getenv("XDG_RUNTIME_DIR");
+	if (rt == NULL || rt[0] != '/')
+		return NULL;
+	snprintf(path, sizeof path, "%s/sockd/sockd.sock", rt);
+	return path;
+}
+
+/* SIGTERM / SIGINT: leave the loop. */
+static void
+on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	(void)what;
+	(void)arg;
+	log_info("signal %d: shutting down", (int)sig);
+	sd_notify(0, "STOPPING=1");
+	event_base_loopbreak(sockd_base);
+}
+
+/* Raise the soft limit on open files to the hard one. */
+static void
+raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			log_warn("cannot raise RLIMIT_NOFILE: %s",
+				 strerror(errno));
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	enum {
+		OPT_MAX_MESSAGE = 256,
+		OPT_MAX_CONNECTIONS,
+		OPT_MAX_CONNECTIONS_PER_UID,
+		OPT_MAX_HANDLES_PER_UID,
+	};
+	static const struct option longopts[] = {
+	    {"socket", required_argument, NULL, 's'},
+	    {"policy", required_argument, NULL, 'p'},
+	    {"max-message", required_argument, NULL, OPT_MAX_MESSAGE},
+	    {"max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS},
+	    {"max-connections-per-uid", required_argument, NULL,
+	     OPT_MAX_CONNECTIONS_PER_UID},
+	    {"max-handles-per-uid", required_argument, NULL,
+	     OPT_MAX_HANDLES_PER_UID},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct event *ev_term, *ev_int;
+	int opt, r;
+
+	while ((opt = getopt_long(argc, argv, "s:p:vhV", longopts, NULL)) !=
+	       -1) {
+		switch (opt) {
+		case 's':
+			cfg.socket_path = optarg;
+			break;
+		case 'p':
+			cfg.policy_path = optarg;
+			break;
+		case OPT_MAX_MESSAGE:
+			cfg.max_message =
+			    parse_count("--max-message", optarg, 1ULL << 30);
+			break;
+		case OPT_MAX_CONNECTIONS:
+			cfg.max_connections =
+			    parse_count("--max-connections", optarg, 1000000);
+			break;
+		case OPT_MAX_CONNECTIONS_PER_UID:
+			cfg.max_connections_per_uid = parse_count(
+			    "--max-connections-per-uid", optarg, 1000000);
+			break;
+		case OPT_MAX_HANDLES_PER_UID:
+			cfg.max_handles_per_uid = parse_count(
+			    "--max-handles-per-uid", optarg, 100000000);
+			break;
+		case 'v':
+			cfg.verbosity++;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("sockd %s\n", PACKAGE_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "sockd: unexpected argument '%s'\n",
+			argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	log_init(cfg.verbosity);
+	if (cfg.policy_path != NULL) {
+		log_err("--policy: policy files are not supported yet; "
+			"the default policy applies without one");
+		return 2;
+	}
+	if (cfg.socket_path == NULL)
+		cfg.socket_path = default_socket();
+	if (cfg.socket_path == NULL) {
+		log_err("no socket path: XDG_RUNTIME_DIR is not set; "
+			"use --socket PATH");
+		return 2;
+	}
+	/* Replies may need room for one whole message to be queued. */
+	if (cfg.max_output < cfg.max_message)
+		cfg.max_output = cfg.max_message;
+
+	sockd_uid = geteuid();
+	signal(SIGPIPE, SIG_IGN);
+	raise_nofile();
+	sockd_base = event_base_new();
+	if (sockd_base == NULL) {
+		log_err("cannot create the event loop");
+		return 1;
+	}
+	ev_term = evsignal_new(sockd_base, SIGTERM, on_signal, NULL);
+	ev_int = evsignal_new(sockd_base, SIGINT, on_signal, NULL);
+	if (ev_term == NULL || ev_int == NULL || evsignal_add(ev_term, NULL) ||
+	    evsignal_add(ev_int, NULL)) {
+		log_err("cannot set up signal handling");
+		return 1;
+	}
+	r = resolver_init(RESOLVER_THREADS);
+	if (r < 0) {
+		log_err("cannot start the resolver: %s", strerror(-r));
+		return 1;
+	}
+	if (server_listen(cfg.socket_path) < 0)
+		return 1;
+	sd_notify(0, "READY=1");
+
+	event_base_dispatch(sockd_base);
+
+	server_close();
+	conn_free_all();
+	while (!TAILQ_EMPTY(&handles_all))
+		handle_close(TAILQ_FIRST(&handles_all));
+	resolver_stop();
+	event_free(ev_term);
+	event_free(ev_int);
+	event_base_free(sockd_base);
+	libevent_global_shutdown();
+	free(uidstats);
+	log_info("stopped");
+	return 0;
+}

@@ -1,0 +1,42 @@
+/*
+ * sockd: what every part of the daemon shares — its configuration, the
+ * event base, and the per-uid accounting that the limits are checked on.
+ */
+#ifndef SOCKD_SOCKD_H
+#define SOCKD_SOCKD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct event_base;
+
+struct config {
+	const char *socket_path;
+	const char *policy_path;
+	size_t max_message; /* bytes in one message, NUL excluded */
+	size_t max_output;  /* unsent reply bytes before a
+			       connection stops being read */
+	unsigned max_connections;
+	unsigned max_connections_per_uid;
+	unsigned max_handles_per_uid;
+	int verbosity;
+};
+
+extern struct config cfg;
+extern struct event_base *sockd_base;
+
+/* Counters kept per uid, for the per-uid limits. */
+struct uidstat {
+	uid_t uid;
+	unsigned connections;
+	unsigned handles;
+};
+
+/* The counters of uid, created on first use; NULL when out of memory. */
+struct uidstat *uidstat_get(uid_t uid);
+
+/* The daemon's own uid, which the default policy trusts like root. */
+extern uid_t sockd_uid;
+
+#endif

@@ -1,0 +1,192 @@
+/*
+ * Unit tests for proto/varlink.c: call parsing and its refusals, parameter
+ * specs, and reply building.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "varlink.h"
+#include "unit.h"
+
+/* Parse text as a call; returns the parse result, fills why. */
+static int
+parse(const char *text, struct vl_call *c, const char **why)
+{
+	int r = vl_call_parse(text, strlen(text), c, why);
+
+	if (r == 0)
+		json_object_put(c->root);
+	return r;
+}
+
+static void
+test_calls(void)
+{
+	struct vl_call c;
+	const char *why;
+	int r;
+
+	r = vl_call_parse("{\"method\":\"io.sockd.List\"}", 25, &c, &why);
+	CHECK(r == 0);
+	if (r == 0) {
+		CHECK_STR(c.method, "io.sockd.List");
+		CHECK(c.flags == 0);
+		CHECK(json_object_is_type(c.params, json_type_object));
+		json_object_put(c.root);
+	}
+	CHECK(parse("{\"method\":\"a.B\",\"parameters\":null}", &c, &why) == 0);
+	CHECK(parse("{\"method\":\"a.B\",\"oneway\":true}", &c, &why) == 0);
+	CHECK(parse("{\"method\":\"a.B\",\"oneway\":false,\"more\":true}", &c,
+		    &why) == 0);
+	CHECK(parse("{\"method\":\"a.B\",\"org.example.x\":1}", &c, &why) == 0);
+
+	/* Refusals. */
+	static const char *const bad[] = {
+	    "",
+	    "not json",
+	    "[1,2]",
+	    "\"string\"",
+	    "{}",
+	    "{\"method\":1}",
+	    "{\"method\":\"a.B\",\"oneway\":true,\"more\":true}",
+	    "{\"method\":\"a.B\",\"more\":true,\"upgrade\":true}",
+	    "{\"method\":\"a.B\",\"oneway\":1}",
+	    "{\"method\":\"a.B\",\"bogus\":1}",
+	    "{\"method\":\"a.B\",\"parameters\":[]}",
+	    "{\"method\":\"a.B\"} trailing",
+	    "{\"method\":\"a.B\",}",
+	    "{\"method\":\"a\\u0000B\"}",
+	    "{\"method\":\"\xff\xfe\"}",
+	    "{\"method\":\"a.B\"",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		why = NULL;
+		r = parse(bad[i], &c, &why);
+		if (r != -EBADMSG)
+			fprintf(stderr, "accepted: %s\n", bad[i]);
+		CHECK(r == -EBADMSG);
+		CHECK(why != NULL && why[0] != '\0');
+	}
+
+	/* Nesting: VL_MAX_DEPTH levels parse, one more does not. */
+	char deep[256];
+	size_t n = 0;
+
+	n += (size_t)snprintf(deep, sizeof deep,
+			      "{\"method\":\"a.B\","
+			      "\"parameters\":{\"x\":");
+	for (int i = 0; i < VL_MAX_DEPTH; i++)
+		deep[n++] = '[';
+	for (int i = 0; i < VL_MAX_DEPTH; i++)
+		deep[n++] = ']';
+	deep[n++] = '}';
+	deep[n++] = '}';
+	deep[n] = '\0';
+	CHECK(parse(deep, &c, &why) == -EBADMSG);
+}
+
+static void
+test_params(void)
+{
+	static const struct vl_param spec[] = {
+	    {"handle", VL_INT, 0},
+	    {"timeout", VL_FLOAT, VL_P_NULLABLE},
+	    {"flags", VL_STRINGS, VL_P_OPTIONAL},
+	    {"name", VL_STRING, VL_P_OPTIONAL},
+	    {NULL, 0, 0},
+	};
+	static const struct {
+		const char *json;
+		const char *field; /* NULL: accepted */
+	} cases[] = {
+	    {"{\"handle\":1}", NULL},
+	    {"{\"handle\":1,\"timeout\":null}", NULL},
+	    {"{\"handle\":1,\"timeout\":2}", NULL},
+	    {"{\"handle\":1,\"timeout\":2.5}", NULL},
+	    {"{\"handle\":1,\"flags\":[\"MSG_PEEK\"]}", NULL},
+	    {"{\"handle\":1,\"name\":null}", NULL},
+	    {"{}", "handle"},
+	    {"{\"handle\":null}", "handle"},
+	    {"{\"handle\":\"1\"}", "handle"},
+	    {"{\"handle\":1.5}", "handle"},
+	    {"{\"handle\":1,\"timeout\":\"x\"}", "timeout"},
+	    {"{\"handle\":1,\"flags\":[1]}", "flags"},
+	    {"{\"handle\":1,\"flags\":\"MSG_PEEK\"}", "flags"},
+	    {"{\"handle\":1,\"extra\":1}", "extra"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		json_object *o = json_tokener_parse(cases[i].json);
+		const char *field = NULL;
+		int r = vl_params_check(o, spec, &field);
+
+		if (cases[i].field == NULL) {
+			CHECK(r == 0);
+		} else {
+			CHECK(r == -EINVAL);
+			CHECK_STR(field, cases[i].field);
+		}
+		json_object_put(o);
+	}
+}
+
+static void
+test_build(void)
+{
+	json_object *p = json_object_new_object(), *root, *params;
+	const char *error;
+	size_t len;
+	bool cont;
+	char *msg;
+
+	json_object_object_add(p, "handle", json_object_new_int(7));
+	msg = vl_reply_build(p, true, &len);
+	CHECK(msg != NULL && msg[len - 1] == '\0' && strlen(msg) == len - 1);
+	CHECK(vl_reply_parse(msg, len - 1, &root, &error, &params, &cont) == 0);
+	CHECK(error == NULL && cont);
+	json_object *h;
+	CHECK(json_object_object_get_ex(params, "handle", &h) &&
+	      json_object_get_int(h) == 7);
+	json_object_put(root);
+	free(msg);
+
+	/* Empty parameters are left out, as varlink asks. */
+	msg = vl_reply_build(json_object_new_object(), false, &len);
+	CHECK_STR(msg, "{}");
+	free(msg);
+
+	msg = vl_error_build("io.sockd.Timeout", NULL, &len);
+	CHECK_STR(msg, "{\"error\":\"io.sockd.Timeout\"}");
+	free(msg);
+
+	msg = vl_call_build("io.sockd.List", NULL, VL_ONEWAY, &len);
+	CHECK_STR(msg, "{\"method\":\"io.sockd.List\",\"oneway\":true}");
+	free(msg);
+}
+
+static void
+test_float(void)
+{
+	static const struct {
+		double v;
+		const char *text;
+	} cases[] = {
+	    {0.1, "0.1"}, {2.5, "2.5"}, {1, "1.0"}, {0, "0.0"}, {1e-7, "1e-07"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		json_object *o = vl_new_float(cases[i].v);
+
+		CHECK_STR(json_object_to_json_string(o), cases[i].text);
+		json_object_put(o);
+	}
+}
+
+int
+main(void)
+{
+	test_calls();
+	test_params();
+	test_build();
+	test_float();
+	return UNIT_DONE();
+}
