@@ -27,7 +27,8 @@ test_calls(void)
 	const char *why;
 	int r;
 
-	r = vl_call_parse("{\"method\":\"io.sockd.List\"}", 25, &c, &why);
+	r = vl_call_parse("{\"method\":\"io.sockd.List\"}",
+			  strlen("{\"method\":\"io.sockd.List\"}"), &c, &why);
 	CHECK(r == 0);
 	if (r == 0) {
 		CHECK_STR(c.method, "io.sockd.List");
