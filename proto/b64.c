@@ -1,0 +1,107 @@
+/*
+ * base64 (RFC 4648 section 4): the standard alphabet, always padded.
+ * Decoding is strict, so that each byte string has exactly one text form:
+ * characters outside the alphabet, a length that is not a multiple of 4,
+ * padding anywhere but the end and non-zero bits under the padding are all
+ * refused.
+ */
+#include <errno.h>
+#include <stdint.h>
+
+#include "b64.h"
+
+static const char b64_alphabet[64] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/* Each character's 6-bit value; 0xff for anything outside the alphabet,
+ * '=' included: padding is checked apart. */
+#define X 0xff
+static const uint8_t b64_value[256] = {
+    X,	X,  X,	X,  X,	X,  X,	X,  X,	X,  X,	X,  X,	X,  X,	X,  X,	X,  X,
+    X,	X,  X,	X,  X,	X,  X,	X,  X,	X,  X,	X,  X,	X,  X,	X,  X,	X,  X,
+    X,	X,  X,	X,  X,	62, X,	X,  X,	63, 52, 53, 54, 55, 56, 57, 58, 59, 60,
+    61, X,  X,	X,  X,	X,  X,	X,  0,	1,  2,	3,  4,	5,  6,	7,  8,	9,  10,
+    11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, X,  X,	X,  X,
+    X,	X,  26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42,
+    43, 44, 45, 46, 47, 48, 49, 50, 51, X,  X,	X,  X,	X,  X,	X,  X,	X,  X,
+    X,	X,  X,	X,  X,	X,  X,	X,  X,	X,  X,	X,  X,	X,  X,	X,  X,	X,  X,
+    X,	X,  X,	X,  X,	X,  X,	X,  X,	X,  X,	X,  X,	X,  X,	X,  X,	X,  X,
+    X,	X,  X,	X,  X,	X,  X,	X,  X,	X,  X,	X,  X,	X,  X,	X,  X,	X,  X,
+    X,	X,  X,	X,  X,	X,  X,	X,  X,	X,  X,	X,  X,	X,  X,	X,  X,	X,  X,
+    X,	X,  X,	X,  X,	X,  X,	X,  X,	X,  X,	X,  X,	X,  X,	X,  X,	X,  X,
+    X,	X,  X,	X,  X,	X,  X,	X,  X,	X,  X,	X,  X,	X,  X,	X,  X,	X,  X,
+    X,	X,  X,	X,  X,	X,  X,	X,  X,
+};
+#undef X
+
+/* Encode len bytes into out, NUL terminated. */
+size_t
+b64_encode(const void *in, size_t len, char *out)
+{
+	const unsigned char *p = in;
+	char *o = out;
+	uint32_t v;
+
+	for (; len >= 3; len -= 3, p += 3) {
+		v = (uint32_t)p[0] << 16 | (uint32_t)p[1] << 8 | p[2];
+		*o++ = b64_alphabet[v >> 18];
+		*o++ = b64_alphabet[(v >> 12) & 0x3f];
+		*o++ = b64_alphabet[(v >> 6) & 0x3f];
+		*o++ = b64_alphabet[v & 0x3f];
+	}
+	if (len > 0) {
+		v = (uint32_t)p[0] << 16;
+		if (len == 2)
+			v |= (uint32_t)p[1] << 8;
+		*o++ = b64_alphabet[v >> 18];
+		*o++ = b64_alphabet[(v >> 12) & 0x3f];
+		*o++ = len == 2 ? b64_alphabet[(v >> 6) & 0x3f] : '=';
+		*o++ = '=';
+	}
+	*o = '\0';
+	return (size_t)(o - out);
+}
+
+/* Decode strictly; out may hold partial output when -EINVAL is returned. */
+int
+b64_decode(const char *in, size_t len, void *out, size_t *ret_len)
+{
+	const unsigned char *p = (const unsigned char *)in;
+	unsigned char *o = out;
+	uint8_t a, b, c, d;
+	size_t full, pad = 0;
+
+	if (len % 4 != 0)
+		return -EINVAL;
+	if (len > 0 && p[len - 1] == '=')
+		pad = p[len - 2] == '=' ? 2 : 1;
+	/* Every group but a padded last one decodes four characters. */
+	full = pad ? len - 4 : len;
+	for (size_t i = 0; i < full; i += 4) {
+		a = b64_value[p[i]];
+		b = b64_value[p[i + 1]];
+		c = b64_value[p[i + 2]];
+		d = b64_value[p[i + 3]];
+		if ((a | b | c | d) & 0xc0)
+			return -EINVAL;
+		*o++ = (unsigned char)(a << 2 | b >> 4);
+		*o++ = (unsigned char)(b << 4 | c >> 2);
+		*o++ = (unsigned char)(c << 6 | d);
+	}
+	if (pad) {
+		p += full;
+		a = b64_value[p[0]];
+		b = b64_value[p[1]];
+		c = pad == 1 ? b64_value[p[2]] : 0;
+		if ((a | b | c) & 0xc0)
+			return -EINVAL;
+		/* The bits the padding stands for must be zero. */
+		if (pad == 2 ? (b & 0x0f) != 0 : (c & 0x03) != 0)
+			return -EINVAL;
+		*o++ = (unsigned char)(a << 2 | b >> 4);
+		if (pad == 1)
+			*o++ = (unsigned char)(b << 4 | c >> 2);
+	}
+	*ret_len = (size_t)(o - (unsigned char *)out);
+	return 0;
+}
