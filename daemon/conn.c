@@ -75,10 +75,8 @@ conn_kill(struct conn *c)
 	event_del(c->ev_read);
 	event_del(c->ev_write);
 	event_del(c->ev_hup);
-	if (c->active != NULL) {
-		call_cancel(c->active);
-		c->active = NULL;
-	}
+	/* The active call may be the one running right now: it is cancelled
+	 * when the connection is freed, from the loop. */
 	event_active(c->ev_process, EV_READ, 0);
 }
 
@@ -324,10 +322,11 @@ conn_send(struct conn *c, char *buf, size_t len, int fd)
 	}
 	m = malloc(sizeof *m);
 	if (m == NULL) {
+		/* A lost reply breaks the order: finish with this client. */
 		free(buf);
 		if (fd >= 0)
 			close(fd);
-		conn_kill(c);
+		c->closing = true;
 		return;
 	}
 	m->buf = buf;

@@ -66,7 +66,7 @@ op_send_common(struct call *c, bool all, bool to)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			if (errno == EAGAIN)
+			if (errno == EAGAIN && !(flags & MSG_DONTWAIT))
 				return call_wait(c, EV_WRITE, EAGAIN);
 			return call_oserror(c, errno, "send");
 		}
@@ -133,7 +133,8 @@ op_recv_common(struct call *c, bool from)
 			     from ? &sslen : NULL);
 	while (n < 0 && errno == EINTR);
 	if (n < 0) {
-		if (errno == EAGAIN)
+		/* MSG_DONTWAIT asks this one call not to wait. */
+		if (errno == EAGAIN && !(flags & MSG_DONTWAIT))
 			return call_wait(c, EV_READ, EAGAIN);
 		return call_oserror(c, errno, "recv");
 	}

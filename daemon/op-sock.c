@@ -174,17 +174,18 @@ op_connect_common(struct call *c, bool ex)
 	}
 	if (getsockopt(h->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
 		err = errno;
-	if (err == 0 && c->timed_out) {
-		struct sockaddr_storage ss;
-		socklen_t sl = sizeof ss;
-
-		if (getpeername(h->fd, (struct sockaddr *)&ss, &sl) < 0) {
-			/* Python's connect_ex answers EWOULDBLOCK here. */
-			return ex ? op_connect_result(c, EAGAIN, ex)
-				  : call_timeout(c);
-		}
-	}
-	return op_connect_result(c, err, ex);
+	if (err != 0)
+		return op_connect_result(c, err, ex);
+	/* Connect again, as a blocking connect would have: it completes the
+	 * socket's state, so that a later connect reports EISCONN. */
+	if (connect(h->fd, (struct sockaddr *)&c->addr.ss, c->addr.len) == 0 ||
+	    errno == EISCONN)
+		return op_connect_result(c, 0, ex);
+	if (errno != EALREADY && errno != EINPROGRESS)
+		return op_connect_result(c, errno, ex);
+	if (c->timed_out) /* Python's connect_ex answers EWOULDBLOCK here */
+		return ex ? op_connect_result(c, EAGAIN, ex) : call_timeout(c);
+	return call_wait(c, EV_WRITE, EINPROGRESS);
 }
 
 static int

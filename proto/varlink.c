@@ -3,11 +3,56 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "varlink.h"
+
+/* Whether s is well-formed UTF-8 (RFC 3629: no overlong forms, no
+ * surrogates, nothing above U+10FFFF). json-c's own check lets overlong
+ * forms through. */
+static bool
+vl_utf8_valid(const unsigned char *s, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned char c = s[i];
+		size_t n;
+		uint32_t cp;
+
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf) {
+			n = 1;
+			cp = c & 0x1f;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			n = 2;
+			cp = c & 0x0f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			n = 3;
+			cp = c & 0x07;
+		} else {
+			return false;
+		}
+		if (len - i <= n)
+			return false;
+		for (size_t k = 1; k <= n; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return false;
+			cp = (cp << 6) | (s[i + k] & 0x3f);
+		}
+		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return false;
+		i += n + 1;
+	}
+	return true;
+}
 
 /* Parse a whole message as one JSON object, strictly. */
 static int
@@ -20,6 +65,10 @@ vl_parse_object(const char *msg, size_t len, json_object **ret,
 
 	if (len > (size_t)INT32_MAX) {
 		*ret_why = "message too long";
+		return -EBADMSG;
+	}
+	if (!vl_utf8_valid((const unsigned char *)msg, len)) {
+		*ret_why = "message is not valid UTF-8";
 		return -EBADMSG;
 	}
 	tok = json_tokener_new_ex(VL_MAX_DEPTH);
