@@ -343,8 +343,15 @@ call_watch(struct call *c, struct handle *h, short events)
 		w->call = c;
 		w->handle = h;
 	}
-	if (w->armed)
-		return CALL_WAIT;
+	if (w->armed) {
+		/* The same socket twice (Poll): wait for either. */
+		if ((w->events | events) == w->events)
+			return CALL_WAIT;
+		events |= w->events;
+		event_del(&w->ev);
+		LIST_REMOVE(w, link);
+		w->armed = false;
+	}
 	event_assign(&w->ev, sockd_base, h->fd, events, call_wake, w);
 	w->events = events;
 	w->ready = 0;

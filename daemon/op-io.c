@@ -99,7 +99,26 @@ op_send_to(struct call *c)
 	return op_send_common(c, false, true);
 }
 
-/* recv() and recvfrom(). */
+/* Reply parameters holding len bytes as base64 "data"; NULL when out of
+ * memory. */
+static json_object *
+op_data_params(const unsigned char *buf, size_t len)
+{
+	char *text = malloc(B64_ENCODED_LEN(len) + 1);
+	json_object *p;
+
+	if (text == NULL)
+		return NULL;
+	p = json_object_new_object();
+	json_object_object_add(
+	    p, "data",
+	    json_object_new_string_len(text, (int)b64_encode(buf, len, text)));
+	free(text);
+	return p;
+}
+
+/* recv() and recvfrom(). MSG_WAITALL gathers the whole buffer across
+ * waits, as a blocking recv would. */
 static int
 op_recv_common(struct call *c, bool from)
 {
@@ -107,9 +126,7 @@ op_recv_common(struct call *c, bool from)
 	struct sockaddr_storage ss;
 	socklen_t sslen = sizeof ss;
 	int64_t bufsize = 0;
-	json_object *p, *data;
-	size_t got;
-	char *text;
+	json_object *p;
 	int flags;
 	ssize_t n;
 
@@ -118,36 +135,45 @@ op_recv_common(struct call *c, bool from)
 		return call_invalid(c, "bufsize");
 	if (op_msg_flags(c, &flags) < 0)
 		return CALL_DONE;
+	/* Python's recv(0) answers b"" without asking the kernel. */
+	if (bufsize == 0 && !from)
+		return call_reply(c, op_data_params(NULL, 0));
 	if ((uint64_t)bufsize > op_max_bufsize())
 		bufsize = (int64_t)op_max_bufsize();
 	if (c->buf == NULL) {
 		c->buf = malloc(bufsize > 0 ? (size_t)bufsize : 1);
 		if (c->buf == NULL)
 			return call_oserror(c, ENOMEM, "recv buffer");
+		c->done = 0;
 	}
 	memset(&ss, 0, sizeof ss);
-	do
-		n = recvfrom(h->fd, c->buf, (size_t)bufsize,
+	for (;;) {
+		n = recvfrom(h->fd, c->buf + c->done, (size_t)bufsize - c->done,
 			     flags | MSG_DONTWAIT | MSG_CMSG_CLOEXEC,
 			     from ? (struct sockaddr *)&ss : NULL,
 			     from ? &sslen : NULL);
-	while (n < 0 && errno == EINTR);
-	if (n < 0) {
-		/* MSG_DONTWAIT asks this one call not to wait. */
-		if (errno == EAGAIN && !(flags & MSG_DONTWAIT))
-			return call_wait(c, EV_READ, EAGAIN);
-		return call_oserror(c, errno, "recv");
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			/* MSG_DONTWAIT asks this one call not to wait. */
+			if (errno == EAGAIN && c->done > 0 &&
+			    (flags & MSG_DONTWAIT))
+				break;
+			if (errno == EAGAIN && !(flags & MSG_DONTWAIT))
+				return call_wait(c, EV_READ, EAGAIN);
+			return call_oserror(c, errno, "recv");
+		}
+		/* MSG_TRUNC reports the datagram's real length. */
+		c->done += (size_t)n > (size_t)bufsize - c->done
+			       ? (size_t)bufsize - c->done
+			       : (size_t)n;
+		if (!(flags & MSG_WAITALL) || n == 0 ||
+		    h->type != SOCK_STREAM || c->done >= (size_t)bufsize)
+			break;
 	}
-	/* MSG_TRUNC reports the datagram's real length. */
-	got = (size_t)n > (size_t)bufsize ? (size_t)bufsize : (size_t)n;
-	text = malloc(B64_ENCODED_LEN(got) + 1);
-	if (text == NULL)
+	p = op_data_params(c->buf, c->done);
+	if (p == NULL)
 		return call_oserror(c, ENOMEM, "recv reply");
-	data = json_object_new_string_len(text,
-					  (int)b64_encode(c->buf, got, text));
-	free(text);
-	p = json_object_new_object();
-	json_object_object_add(p, "data", data);
 	if (from)
 		json_object_object_add(
 		    p, "address",
@@ -175,7 +201,18 @@ struct poll_item {
 	short events; /* POLL* wanted */
 };
 
-/* Parse the items once: -1 after replying InvalidParameter. */
+/* The handle of a Poll item if the caller may see it. */
+static struct handle *
+op_poll_handle(struct call *c, int64_t id)
+{
+	struct handle *h = id > 0 ? handle_find((uint64_t)id) : NULL;
+
+	if (h != NULL && c->conn->uid != 0 && h->owner != c->conn->uid)
+		return NULL;
+	return h;
+}
+
+/* Parse the items once: -1 after replying an error. */
 static int
 op_poll_parse(struct call *c, size_t *ret_n)
 {
@@ -207,6 +244,11 @@ op_poll_parse(struct call *c, size_t *ret_n)
 		    !json_object_is_type(e, json_type_array))
 			return call_invalid(c, "items"), -1;
 		pi[i].id = json_object_get_int64(v);
+		if (op_poll_handle(c, pi[i].id) == NULL) {
+			call_oserror(c, EBADF, "no such handle: %lld",
+				     (long long)pi[i].id);
+			return -1;
+		}
 		for (size_t j = 0; j < json_object_array_length(e); j++) {
 			json_object *name = json_object_array_get_idx(e, j);
 
@@ -219,17 +261,6 @@ op_poll_parse(struct call *c, size_t *ret_n)
 	}
 	*ret_n = n;
 	return 0;
-}
-
-/* The handle of a Poll item if the caller may see it. */
-static struct handle *
-op_poll_handle(struct call *c, int64_t id)
-{
-	struct handle *h = id > 0 ? handle_find((uint64_t)id) : NULL;
-
-	if (h != NULL && c->conn->uid != 0 && h->owner != c->conn->uid)
-		return NULL;
-	return h;
 }
 
 /* Whether Poll was asked not to wait at all (timeout 0). */
