@@ -1,0 +1,196 @@
+/*
+ * libsockc: use sockets brokered by sockd from C.
+ *
+ * Calls mirror the BSD socket calls they stand in for: struct sockaddr and
+ * socklen_t in and out, -1 with errno set on failure (ETIMEDOUT when the
+ * handle's timeout expired). A socket held by sockd is named by a handle
+ * (sockc_handle_t), not an fd; sockc_fileno() turns one into a real local
+ * fd when the daemon's policy allows it.
+ *
+ * Threads: a struct sockc is one connection to sockd and must be used by
+ * one thread at a time (calls on it are in order, and a call that waits
+ * holds the connection). Open one connection per thread; different
+ * connections are independent. The library never logs, never exits and
+ * never raises signals; every fd it creates or receives is close-on-exec.
+ */
+#ifndef SOCKC_H
+#define SOCKC_H
+
+#include <netdb.h>
+#include <poll.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A connection to sockd. */
+struct sockc;
+
+/* A socket held by sockd: a positive number, never reused. */
+typedef int64_t sockc_handle_t;
+
+/* The socket used when no path is given and $SOCKD_SOCKET is unset
+ * (for root; other users get $XDG_RUNTIME_DIR/sockd/sockd.sock). */
+#define SOCKC_DEFAULT_SOCKET "/run/sockd/sockd.sock"
+
+/*
+ * Connect to sockd at path; NULL means $SOCKD_SOCKET, or else the default
+ * socket. Returns NULL with errno set when the daemon cannot be reached.
+ */
+struct sockc *sockc_open(const char *path);
+/* Close the connection. Scoped handles it created are closed by sockd.
+ * NULL is accepted. */
+void sockc_free(struct sockc *c);
+/* The connection's own fd (for poll(2) by callers that multiplex). */
+int sockc_connection_fd(const struct sockc *c);
+
+/*
+ * Details of the last failed call on c:
+ * - sockc_error_name: the varlink error ("io.sockd.OSError",
+ *   "io.sockd.Timeout", "io.sockd.GAIError", ...), or NULL after success;
+ * - sockc_error_message: the daemon's message ("Connection refused:
+ *   connect"), or "";
+ * - sockc_gai_error: the EAI_* code of a GAIError (errno is then EIO for
+ *   calls that are not getaddrinfo-shaped), else 0;
+ * - sockc_herror: the h_errno code of an HError, else 0.
+ */
+const char *sockc_error_name(const struct sockc *c);
+const char *sockc_error_message(const struct sockc *c);
+int sockc_gai_error(const struct sockc *c);
+int sockc_herror(const struct sockc *c);
+
+/* Flags for sockc_socket_ex. */
+#define SOCKC_PERSISTENT 0x1 /* keep the socket after this connection */
+
+/* socket(): a new handle, or -1. The handle is closed when c is. */
+sockc_handle_t sockc_socket(struct sockc *c, int domain, int type,
+			    int protocol);
+/* socket() with SOCKC_* flags and an optional name (unique per uid). */
+sockc_handle_t sockc_socket_ex(struct sockc *c, int domain, int type,
+			       int protocol, unsigned flags, const char *name);
+
+int sockc_bind(struct sockc *c, sockc_handle_t h, const struct sockaddr *addr,
+	       socklen_t addrlen);
+int sockc_listen(struct sockc *c, sockc_handle_t h, int backlog);
+/* accept(): the new handle, or -1; addr/addrlen may be NULL. */
+sockc_handle_t sockc_accept(struct sockc *c, sockc_handle_t h,
+			    struct sockaddr *addr, socklen_t *addrlen);
+int sockc_connect(struct sockc *c, sockc_handle_t h,
+		  const struct sockaddr *addr, socklen_t addrlen);
+/* connect_ex(): 0 or the connect's errno value; -1 (errno set) only
+ * when the call itself failed. */
+int sockc_connect_ex(struct sockc *c, sockc_handle_t h,
+		     const struct sockaddr *addr, socklen_t addrlen);
+ssize_t sockc_send(struct sockc *c, sockc_handle_t h, const void *buf,
+		   size_t len, int flags);
+/* sendall(): 0 once every byte is sent, or -1. */
+int sockc_sendall(struct sockc *c, sockc_handle_t h, const void *buf,
+		  size_t len, int flags);
+ssize_t sockc_sendto(struct sockc *c, sockc_handle_t h, const void *buf,
+		     size_t len, int flags, const struct sockaddr *addr,
+		     socklen_t addrlen);
+/* recv(): bytes received, 0 at orderly EOF, or -1. */
+ssize_t sockc_recv(struct sockc *c, sockc_handle_t h, void *buf, size_t len,
+		   int flags);
+/* recvfrom(): *addrlen is 0 when there is no peer address to report. */
+ssize_t sockc_recvfrom(struct sockc *c, sockc_handle_t h, void *buf, size_t len,
+		       int flags, struct sockaddr *addr, socklen_t *addrlen);
+/* settimeout(): seconds < 0 means none (blocking), 0 non-blocking. */
+int sockc_settimeout(struct sockc *c, sockc_handle_t h, double seconds);
+/* gettimeout(): *ret_seconds is -1 for none. */
+int sockc_gettimeout(struct sockc *c, sockc_handle_t h, double *ret_seconds);
+int sockc_setblocking(struct sockc *c, sockc_handle_t h, int blocking);
+/* setsockopt()/getsockopt() with the kernel's level and option numbers;
+ * the option must be one sockd knows (ENOPROTOOPT otherwise). */
+int sockc_setsockopt(struct sockc *c, sockc_handle_t h, int level, int optname,
+		     const void *optval, socklen_t optlen);
+int sockc_getsockopt(struct sockc *c, sockc_handle_t h, int level, int optname,
+		     void *optval, socklen_t *optlen);
+int sockc_shutdown(struct sockc *c, sockc_handle_t h, int how);
+/* close() of a handle. */
+int sockc_close(struct sockc *c, sockc_handle_t h);
+int sockc_getsockname(struct sockc *c, sockc_handle_t h, struct sockaddr *addr,
+		      socklen_t *addrlen);
+int sockc_getpeername(struct sockc *c, sockc_handle_t h, struct sockaddr *addr,
+		      socklen_t *addrlen);
+/* fileno(): a real local fd for the socket (close-on-exec), or -1. With
+ * detach, sockd forgets the socket and the handle: the fd is all there
+ * is. */
+int sockc_fileno(struct sockc *c, sockc_handle_t h, int detach);
+
+/* One socket in sockc_poll. */
+struct sockc_pollfd {
+	sockc_handle_t handle;
+	short events;  /* POLLIN, POLLOUT, ... */
+	short revents; /* set by sockc_poll */
+};
+/* poll(): how many items are ready, 0 on timeout, or -1. timeout in
+ * seconds, < 0 waits forever. */
+int sockc_poll(struct sockc *c, struct sockc_pollfd *items, size_t n,
+	       double timeout);
+
+/* getaddrinfo(): returns 0 or an EAI_* code (EAI_SYSTEM with errno);
+ * the result is freed with sockc_freeaddrinfo. A non-numeric service is
+ * looked up locally (getservbyname). */
+int sockc_getaddrinfo(struct sockc *c, const char *node, const char *service,
+		      const struct addrinfo *hints, struct addrinfo **res);
+void sockc_freeaddrinfo(struct addrinfo *res);
+/* getnameinfo(): returns 0 or an EAI_* code. */
+int sockc_getnameinfo(struct sockc *c, const struct sockaddr *addr,
+		      socklen_t addrlen, char *host, socklen_t hostlen,
+		      char *serv, socklen_t servlen, int flags);
+/* gethostbyaddr() for an address or name in text: a hostent allocated
+ * for the caller (sockc_freehostent), or NULL with sockc_herror or
+ * sockc_gai_error telling why. */
+struct hostent *sockc_gethostbyaddr(struct sockc *c, const char *host);
+void sockc_freehostent(struct hostent *he);
+
+/* One socket as sockc_list reports it. */
+struct sockc_info {
+	sockc_handle_t handle;
+	char *name; /* NULL when unnamed */
+	int family, type, protocol;
+	int persistent;
+	struct sockaddr_storage local, peer;
+	socklen_t local_len, peer_len; /* 0 when there is none */
+	double timeout;		       /* -1 for none */
+	uid_t owner;
+};
+/* The caller's sockets (root: all). Free with sockc_list_free. */
+int sockc_list(struct sockc *c, struct sockc_info **ret, size_t *ret_n);
+void sockc_list_free(struct sockc_info *list, size_t n);
+
+/* Attach (varlink upgrade): on success the connection's fd
+ * (sockc_connection_fd) is a raw byte pipe to the socket and c can make
+ * no more calls; only sockc_free. */
+int sockc_attach(struct sockc *c, sockc_handle_t h);
+
+/*
+ * The one-call paths, like Python's socket.create_connection() and
+ * create_server(): resolve host (through sockd), create and connect a
+ * socket (trying each address in turn), and return its local fd (detached
+ * from sockd). timeout applies to each connect (< 0: none). Returns -1
+ * with errno (and the error details on c) on failure.
+ */
+int sockc_create_connection(struct sockc *c, const char *host,
+			    const char *service, double timeout);
+/* A bound, listening TCP socket's local fd. host NULL binds every
+ * address (of family, AF_UNSPEC: IPv6 dual-stack when it can). */
+int sockc_create_server(struct sockc *c, const char *host, const char *service,
+			int family, int backlog);
+
+/* A raw varlink call: params_json (NULL for none) in, the reply's
+ * parameters as a JSON text out (malloc'ed, *ret_json). Returns 0, or -1
+ * with errno (EPROTO for an error reply: see sockc_error_name). */
+int sockc_call(struct sockc *c, const char *method, const char *params_json,
+	       char **ret_json);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
