@@ -60,6 +60,7 @@ conn_free(struct conn *c)
 	us = uidstat_get(c->uid);
 	if (us != NULL)
 		us->connections--;
+	uidstat_trim(c->uid);
 	log_debug("connection from uid %u pid %d closed", (unsigned)c->uid,
 		  (int)c->pid);
 	free(c);
@@ -201,9 +202,12 @@ conn_update(struct conn *c)
 	else if (!want_read && c->reading)
 		event_del(c->ev_read);
 	c->reading = want_read;
-	/* libevent cannot mix edge- and level-triggered events on one fd:
-	 * the hangup watch runs only while no output is pending. */
-	if (c->eof && c->active != NULL && !c->closing && STAILQ_EMPTY(&c->out))
+	/* While a call waits and the client is not being read (it sent EOF,
+	 * or too much input is queued), watch for a full hangup instead.
+	 * libevent cannot mix edge- and level-triggered events on one fd:
+	 * the watch runs only while no output is pending. */
+	if (!want_read && c->active != NULL && !c->closing &&
+	    STAILQ_EMPTY(&c->out))
 		event_add(c->ev_hup, NULL);
 	else
 		event_del(c->ev_hup);

@@ -177,6 +177,7 @@ handle_forget(struct handle *h)
 	us = uidstat_get(h->owner);
 	if (us != NULL)
 		us->handles--;
+	uidstat_trim(h->owner);
 	free(h->name);
 	free(h);
 }

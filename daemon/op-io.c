@@ -22,7 +22,7 @@
 static size_t
 op_max_bufsize(void)
 {
-	return (cfg.max_message - 256) / 4 * 3;
+	return (cfg.max_message - SOCKD_REPLY_OVERHEAD) / 4 * 3;
 }
 
 /* The "flags" parameter as MSG_* bits, or -1 after replying. */
@@ -117,8 +117,8 @@ op_data_params(const unsigned char *buf, size_t len)
 	return p;
 }
 
-/* recv() and recvfrom(). MSG_WAITALL gathers the whole buffer across
- * waits, as a blocking recv would. */
+/* recv() and recvfrom(). On a blocking handle MSG_WAITALL gathers the
+ * whole buffer across waits, as a blocking recv would. */
 static int
 op_recv_common(struct call *c, bool from)
 {
@@ -167,7 +167,9 @@ op_recv_common(struct call *c, bool from)
 		c->done += (size_t)n > (size_t)bufsize - c->done
 			       ? (size_t)bufsize - c->done
 			       : (size_t)n;
-		if (!(flags & MSG_WAITALL) || n == 0 ||
+		/* Only a blocking socket waits for all of it: with a timeout,
+		 * Python's recv returns what one readiness brings. */
+		if (!(flags & MSG_WAITALL) || n == 0 || h->timeout >= 0 ||
 		    h->type != SOCK_STREAM || c->done >= (size_t)bufsize)
 			break;
 	}

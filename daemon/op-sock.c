@@ -99,7 +99,8 @@ op_listen(struct call *c)
 	return call_reply(c, NULL);
 }
 
-/* accept(): the new socket gets a handle with its listener's scope. */
+/* accept(): the new socket gets a handle with its listener's owner and
+ * scope (closed with the listener's connection unless persistent). */
 static int
 op_accept(struct call *c)
 {
@@ -117,8 +118,9 @@ op_accept(struct call *c)
 			return call_wait(c, EV_READ, EAGAIN);
 		return call_oserror(c, errno, "accept");
 	}
-	r = handle_new(fd, c->conn->uid, h->family, h->type, h->proto,
-		       h->scope == NULL ? NULL : c->conn, NULL, &nh);
+	/* The new socket is the listener's: same owner, same scope. */
+	r = handle_new(fd, h->owner, h->family, h->type, h->proto, h->scope,
+		       NULL, &nh);
 	if (r < 0) {
 		close(fd);
 		return call_oserror(c, -r, "%s",

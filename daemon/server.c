@@ -127,16 +127,29 @@ server_listen(const char *path)
 		return r;
 	}
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return -errno;
+	if (fd < 0) {
+		r = -errno;
+		log_err("cannot create the control socket: %s", strerror(-r));
+		return r;
+	}
 	/* The policy decides who may do what, not the file mode. */
 	mask = umask(0111);
 	r = bind(fd, (struct sockaddr *)&sun, sizeof sun);
 	if (r < 0 && errno == EADDRINUSE) {
+		struct stat st;
+
+		/* Replace a stale socket file, never anything else. */
+		if (lstat(path, &st) == 0 && !S_ISSOCK(st.st_mode)) {
+			umask(mask);
+			close(fd);
+			log_err("%s exists and is not a socket", path);
+			return -EEXIST;
+		}
 		if (server_alive(&sun)) {
 			umask(mask);
 			close(fd);
-			log_err("%s: another sockd is already listening", path);
+			log_err("%s: something is already listening there",
+				path);
 			return -EADDRINUSE;
 		}
 		unlink(path);

@@ -54,6 +54,20 @@ uidstat_get(uid_t uid)
 	return &uidstats[nuidstats++];
 }
 
+/* Drop an idle uid, so the table holds only uids in use. */
+void
+uidstat_trim(uid_t uid)
+{
+	for (size_t i = 0; i < nuidstats; i++)
+		if (uidstats[i].uid == uid) {
+			if (uidstats[i].connections == 0 &&
+			    uidstats[i].handles == 0)
+				uidstats[i] = uidstats[--nuidstats];
+			return;
+		}
+}
+
+/* The help text. */
 static void
 usage(FILE *f)
 {
@@ -87,19 +101,22 @@ usage(FILE *f)
 		"See sockd(8).\n");
 }
 
-/* Parse a positive number option; exits with status 2 when invalid. */
+/* Parse a number option within [min, max]; exits with status 2 when
+ * invalid. */
 static unsigned long long
-parse_count(const char *opt, const char *text, unsigned long long max)
+parse_count(const char *opt, const char *text, unsigned long long min,
+	    unsigned long long max)
 {
 	unsigned long long v;
 	char *end;
 
 	errno = 0;
 	v = strtoull(text, &end, 10);
-	if (errno != 0 || end == text || *end != '\0' || v == 0 || v > max ||
+	if (errno != 0 || end == text || *end != '\0' || v < min || v > max ||
 	    text[0] == '-') {
-		fprintf(stderr, "sockd: %s: invalid value '%s' (1 to %llu)\n",
-			opt, text, max);
+		fprintf(stderr,
+			"sockd: %s: invalid value '%s' (%llu to %llu)\n", opt,
+			text, min, max);
 		exit(2);
 	}
 	return v;
@@ -183,19 +200,20 @@ main(int argc, char **argv)
 			break;
 		case OPT_MAX_MESSAGE:
 			cfg.max_message =
-			    parse_count("--max-message", optarg, 1ULL << 30);
+			    parse_count("--max-message", optarg,
+					SOCKD_MIN_MESSAGE, 1ULL << 30);
 			break;
 		case OPT_MAX_CONNECTIONS:
-			cfg.max_connections =
-			    parse_count("--max-connections", optarg, 1000000);
+			cfg.max_connections = parse_count("--max-connections",
+							  optarg, 1, 1000000);
 			break;
 		case OPT_MAX_CONNECTIONS_PER_UID:
 			cfg.max_connections_per_uid = parse_count(
-			    "--max-connections-per-uid", optarg, 1000000);
+			    "--max-connections-per-uid", optarg, 1, 1000000);
 			break;
 		case OPT_MAX_HANDLES_PER_UID:
 			cfg.max_handles_per_uid = parse_count(
-			    "--max-handles-per-uid", optarg, 100000000);
+			    "--max-handles-per-uid", optarg, 1, 100000000);
 			break;
 		case 'v':
 			cfg.verbosity++;
@@ -220,7 +238,7 @@ main(int argc, char **argv)
 	log_init(cfg.verbosity);
 	if (cfg.policy_path != NULL) {
 		log_err("--policy: policy files are not supported yet; "
-			"the default policy applies without one");
+			"start without --policy to use the default policy");
 		return 2;
 	}
 	if (cfg.socket_path == NULL)

@@ -11,6 +11,11 @@
 
 struct event_base;
 
+/* Room a reply needs besides its data; --max-message is at least
+ * SOCKD_MIN_MESSAGE. */
+#define SOCKD_REPLY_OVERHEAD 256
+#define SOCKD_MIN_MESSAGE    4096
+
 struct config {
 	const char *socket_path;
 	const char *policy_path;
@@ -33,8 +38,11 @@ struct uidstat {
 	unsigned handles;
 };
 
-/* The counters of uid, created on first use; NULL when out of memory. */
+/* The counters of uid, created on first use; NULL when out of memory.
+ * The pointer is good until the next uidstat_ call. */
 struct uidstat *uidstat_get(uid_t uid);
+/* Forget uid's counters once they are both zero. */
+void uidstat_trim(uid_t uid);
 
 /* The daemon's own uid, which the default policy trusts like root. */
 extern uid_t sockd_uid;
