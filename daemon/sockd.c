@@ -189,6 +189,7 @@ main(int argc, char **argv)
 	struct event *ev_term, *ev_int;
 	int opt, r;
 
+	opterr = 0; /* our own message, not argv[0]'s */
 	while ((opt = getopt_long(argc, argv, "s:p:vhV", longopts, NULL)) !=
 	       -1) {
 		switch (opt) {
@@ -225,14 +226,16 @@ main(int argc, char **argv)
 			printf("sockd %s\n", PACKAGE_VERSION);
 			return 0;
 		default:
-			usage(stderr);
+			fprintf(stderr,
+				"sockd: bad option '%s'; see sockd --help\n",
+				argv[optind - 1]);
 			return 2;
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "sockd: unexpected argument '%s'\n",
+		fprintf(stderr,
+			"sockd: unexpected argument '%s'; see sockd --help\n",
 			argv[optind]);
-		usage(stderr);
 		return 2;
 	}
 	log_init(cfg.verbosity);
