@@ -37,13 +37,19 @@ op_name_job(struct call *c, enum resolve_kind kind)
 	return job;
 }
 
-/* The finished job, taken from the call (the caller frees it). */
+/* The finished job, taken from the call (the caller frees it); NULL
+ * after replying the lookup's GAIError. */
 static struct resolve_job *
-op_name_take(struct call *c)
+op_name_answer(struct call *c)
 {
 	struct resolve_job *job = c->job;
 
 	c->job = NULL;
+	if (job->gai != 0) {
+		call_gaierror(c, job->gai, job->sys_errno);
+		resolver_job_free(job);
+		return NULL;
+	}
 	return job;
 }
 
@@ -107,12 +113,9 @@ op_get_addr_info(struct call *c)
 		}
 		return op_name_submit(c, job);
 	}
-	job = op_name_take(c);
-	if (job->gai != 0) {
-		call_gaierror(c, job->gai, job->sys_errno);
-		resolver_job_free(job);
+	job = op_name_answer(c);
+	if (job == NULL)
 		return CALL_DONE;
-	}
 	list = json_object_new_array();
 	for (ai = job->result; ai != NULL && n < ADDRINFO_MAX_RESULTS;
 	     ai = ai->ai_next, n++) {
@@ -173,12 +176,9 @@ op_get_name_info(struct call *c)
 		job->ni_flags = flags;
 		return op_name_submit(c, job);
 	}
-	job = op_name_take(c);
-	if (job->gai != 0) {
-		call_gaierror(c, job->gai, job->sys_errno);
-		resolver_job_free(job);
+	job = op_name_answer(c);
+	if (job == NULL)
 		return CALL_DONE;
-	}
 	p = json_object_new_object();
 	json_object_object_add(p, "host", json_object_new_string(job->nhost));
 	json_object_object_add(p, "port", json_object_new_string(job->nserv));
@@ -215,10 +215,10 @@ op_get_host_by_addr(struct call *c)
 		}
 		return op_name_submit(c, job);
 	}
-	job = op_name_take(c);
-	if (job->gai != 0) {
-		call_gaierror(c, job->gai, job->sys_errno);
-	} else if (job->herr != 0 || job->hostname == NULL) {
+	job = op_name_answer(c);
+	if (job == NULL)
+		return CALL_DONE;
+	if (job->herr != 0 || job->hostname == NULL) {
 		p = json_object_new_object();
 		json_object_object_add(p, "code",
 				       json_object_new_int(job->herr));
