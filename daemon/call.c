@@ -425,21 +425,10 @@ int
 call_param_flags(struct call *c, const char *name, const struct name *table,
 		 int *ret)
 {
-	json_object *v = call_param(c, name);
-	int flags = 0, f;
-
-	if (v != NULL)
-		for (size_t i = 0; i < json_object_array_length(v); i++) {
-			json_object *e = json_object_array_get_idx(v, i);
-
-			if (names_value(table, json_object_get_string(e), &f) <
-			    0) {
-				call_invalid(c, name);
-				return -1;
-			}
-			flags |= f;
-		}
-	*ret = flags;
+	if (names_json_bits(call_param(c, name), table, ret) < 0) {
+		call_invalid(c, name);
+		return -1;
+	}
 	return 0;
 }
 

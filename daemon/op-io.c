@@ -243,24 +243,18 @@ op_poll_parse(struct call *c, size_t *ret_n)
 		    !json_object_object_get_ex(it, "handle", &v) ||
 		    !json_object_is_type(v, json_type_int) ||
 		    !json_object_object_get_ex(it, "events", &e) ||
-		    !json_object_is_type(e, json_type_array))
+		    names_json_bits(e, names_poll, &ev) < 0)
 			return call_invalid(c, "items"), -1;
 		pi[i].id = json_object_get_int64(v);
+		pi[i].events = (short)ev;
+	}
+	/* Parameters first, then handles, as the dispatcher checks. */
+	for (size_t i = 0; i < n; i++)
 		if (op_poll_handle(c, pi[i].id) == NULL) {
 			call_oserror(c, EBADF, "no such handle: %lld",
 				     (long long)pi[i].id);
 			return -1;
 		}
-		for (size_t j = 0; j < json_object_array_length(e); j++) {
-			json_object *name = json_object_array_get_idx(e, j);
-
-			if (!json_object_is_type(name, json_type_string) ||
-			    names_value(names_poll,
-					json_object_get_string(name), &ev) < 0)
-				return call_invalid(c, "items"), -1;
-			pi[i].events |= (short)ev;
-		}
-	}
 	*ret_n = n;
 	return 0;
 }
@@ -310,13 +304,9 @@ op_poll(struct call *c)
 		}
 		if (revents == 0)
 			continue;
-		json_object *it = json_object_new_object(), *evs;
-		evs = json_object_new_array();
-		for (const struct name *nm = names_poll; nm->name; nm++)
-			if ((revents & nm->value) == nm->value &&
-			    names_name(names_poll, nm->value) == nm->name)
-				json_object_array_add(
-				    evs, json_object_new_string(nm->name));
+		json_object *it = json_object_new_object();
+		json_object *evs = names_bits_json(names_poll, revents);
+
 		json_object_object_add(it, "handle",
 				       json_object_new_int64(pi[i].id));
 		json_object_object_add(it, "events", evs);

@@ -526,3 +526,49 @@ names_errno_name(int err)
 {
 	return names_name(names_errno, err);
 }
+
+/* Flag bits as a JSON array of their names, each value by its first
+ * name; NULL (errno EINVAL) when a set bit has no name. */
+json_object *
+names_bits_json(const struct name *table, int bits)
+{
+	json_object *a = json_object_new_array();
+
+	if (a == NULL)
+		return NULL;
+	for (const struct name *n = table; n->name != NULL; n++)
+		if (n->value != 0 && (bits & n->value) == n->value &&
+		    names_name(table, n->value) == n->name) {
+			json_object_array_add(a,
+					      json_object_new_string(n->name));
+			bits &= ~n->value;
+		}
+	if (bits != 0) {
+		json_object_put(a);
+		errno = EINVAL;
+		return NULL;
+	}
+	return a;
+}
+
+/* The OR of the names in a JSON array of strings (NULL: none). */
+int
+names_json_bits(json_object *array, const struct name *table, int *ret)
+{
+	int bits = 0, v;
+
+	if (array != NULL && !json_object_is_type(array, json_type_array))
+		return -EINVAL;
+	for (size_t i = 0; array != NULL && i < json_object_array_length(array);
+	     i++) {
+		json_object *e = json_object_array_get_idx(array, i);
+
+		if (!json_object_is_type(e, json_type_string))
+			return -EINVAL;
+		if (names_value(table, json_object_get_string(e), &v) < 0)
+			return -ENOENT;
+		bits |= v;
+	}
+	*ret = bits;
+	return 0;
+}

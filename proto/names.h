@@ -6,6 +6,8 @@
 #ifndef SOCKD_NAMES_H
 #define SOCKD_NAMES_H
 
+#include <json-c/json.h>
+
 struct name {
 	const char *name;
 	int value;
@@ -35,5 +37,12 @@ const struct name *names_options(int level);
 /* "ECONNREFUSED" for 111; "E123" style text is never returned: unknown
  * values give NULL. Shorthand for names_name(names_errno, err). */
 const char *names_errno_name(int err);
+
+/* Flag bits as a JSON array of names (each value by its first name), or
+ * NULL with errno EINVAL when a set bit has no name. */
+json_object *names_bits_json(const struct name *table, int bits);
+/* The OR of the names in a JSON array of strings (NULL: 0): 0, -EINVAL
+ * for a non-array or non-string, -ENOENT for an unknown name. */
+int names_json_bits(json_object *array, const struct name *table, int *ret);
 
 #endif

@@ -449,9 +449,45 @@ test_levels(void)
 	CHECK(names_name(NULL, 1) == NULL);
 }
 
+/* Flag bits to a JSON array of names and back. */
+static void
+test_bits_json(void)
+{
+	json_object *a = names_bits_json(names_poll, POLLIN | POLLOUT), *bad;
+	int bits = -1;
+
+	CHECK(a != NULL && json_object_array_length(a) == 2);
+	CHECK(a != NULL &&
+	      strcmp(json_object_get_string(json_object_array_get_idx(a, 0)),
+		     "POLLIN") == 0);
+	CHECK(names_json_bits(a, names_poll, &bits) == 0 &&
+	      bits == (POLLIN | POLLOUT));
+	json_object_put(a);
+
+	/* An alias never appears; its canonical name does. */
+	a = names_bits_json(names_msgflag, MSG_DONTWAIT);
+	CHECK(a != NULL && json_object_array_length(a) == 1);
+	json_object_put(a);
+
+	/* A bit without a name. */
+	CHECK(names_bits_json(names_shut, 0x4000) == NULL);
+
+	CHECK(names_json_bits(NULL, names_poll, &bits) == 0 && bits == 0);
+	bad = json_tokener_parse("[\"POLLIN\", \"POLLNOPE\"]");
+	CHECK(names_json_bits(bad, names_poll, &bits) == -ENOENT);
+	json_object_put(bad);
+	bad = json_tokener_parse("[1]");
+	CHECK(names_json_bits(bad, names_poll, &bits) == -EINVAL);
+	json_object_put(bad);
+	bad = json_tokener_parse("\"POLLIN\"");
+	CHECK(names_json_bits(bad, names_poll, &bits) == -EINVAL);
+	json_object_put(bad);
+}
+
 int
 main(void)
 {
+	test_bits_json();
 	test_family();
 	test_socktype_shut();
 	test_flags();
