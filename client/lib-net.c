@@ -14,8 +14,8 @@
 #include "names.h"
 
 /* A service name or number as a port: 0 and *ret, or an EAI_* code. */
-static int
-net_port(const char *service, const struct addrinfo *hints, int *ret)
+int
+lib_port(const char *service, const struct addrinfo *hints, int *ret)
 {
 	struct servent se, *res = NULL;
 	char buf[1024], *end;
@@ -128,7 +128,7 @@ sockc_getaddrinfo(struct sockc *c, const char *node, const char *service,
 	if (node != NULL)
 		json_object_object_add(p, "host", json_object_new_string(node));
 	if (service != NULL) {
-		r = net_port(service, hints, &port);
+		r = lib_port(service, hints, &port);
 		if (r != 0) {
 			json_object_put(p);
 			return r;
@@ -196,6 +196,7 @@ sockc_getnameinfo(struct sockc *c, const struct sockaddr *addr,
 {
 	json_object *p = json_object_new_object(), *reply, *v;
 	json_object *a = lib_addr_json(addr, addrlen);
+	int r;
 
 	if (a == NULL) {
 		json_object_put(p);
@@ -208,14 +209,30 @@ sockc_getnameinfo(struct sockc *c, const struct sockaddr *addr,
 	}
 	if (lib_call(c, "io.sockd.GetNameInfo", p, &reply, NULL) < 0)
 		return net_gai_failure(c);
-	if (host != NULL && hostlen > 0 &&
-	    json_object_object_get_ex(reply, "host", &v))
-		snprintf(host, hostlen, "%s", json_object_get_string(v));
-	if (serv != NULL && servlen > 0 &&
-	    json_object_object_get_ex(reply, "port", &v))
-		snprintf(serv, servlen, "%s", json_object_get_string(v));
+	/* Like getnameinfo: EAI_OVERFLOW when an answer does not fit,
+	 * and then neither buffer is filled. */
+	r = 0;
+	for (int i = 0; i < 2; i++) {
+		const char *key = i == 0 ? "host" : "port";
+		char *buf = i == 0 ? host : serv;
+		socklen_t size = i == 0 ? hostlen : servlen;
+
+		if (buf != NULL && size > 0 &&
+		    json_object_object_get_ex(reply, key, &v) &&
+		    (size_t)json_object_get_string_len(v) >= size)
+			r = EAI_OVERFLOW;
+	}
+	for (int i = 0; r == 0 && i < 2; i++) {
+		const char *key = i == 0 ? "host" : "port";
+		char *buf = i == 0 ? host : serv;
+		socklen_t size = i == 0 ? hostlen : servlen;
+
+		if (buf != NULL && size > 0 &&
+		    json_object_object_get_ex(reply, key, &v))
+			snprintf(buf, size, "%s", json_object_get_string(v));
+	}
 	json_object_put(reply);
-	return 0;
+	return r;
 }
 
 /* A JSON array of strings as a NULL-ended vector. */
@@ -404,7 +421,7 @@ sockc_create_connection(struct sockc *c, const char *host, const char *service,
 				break;
 		}
 		err = errno;
-		sockc_close(c, h);
+		lib_close_quietly(c, h);
 	}
 	sockc_freeaddrinfo(res);
 	if (fd < 0)
@@ -453,7 +470,7 @@ sockc_create_server(struct sockc *c, const char *host, const char *service,
 				break;
 		}
 		err = errno;
-		sockc_close(c, h);
+		lib_close_quietly(c, h);
 	}
 	sockc_freeaddrinfo(res);
 	if (fd < 0)

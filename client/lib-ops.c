@@ -3,6 +3,7 @@
  * call it stands in for.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -138,7 +139,11 @@ sockc_socket_ex(struct sockc *c, int domain, int type, int protocol,
 	json_object *p, *reply;
 	int64_t h;
 
-	if (family == NULL || stype == NULL)
+	if (family == NULL) {
+		errno = EAFNOSUPPORT;
+		return -1;
+	}
+	if (stype == NULL)
 		return -1;
 	p = json_object_new_object();
 	json_object_object_add(p, "family", json_object_new_string(family));
@@ -512,6 +517,8 @@ sockc_fileno(struct sockc *c, sockc_handle_t h, int detach)
 	json_object_put(reply);
 	if (fd < 0)
 		errno = EPROTO;
+	else if (detach) /* ours alone now: blocking, as socket() gives */
+		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 	return fd;
 }
 

@@ -75,6 +75,7 @@ sockc_free(struct sockc *c)
 	frame_free(&c->in);
 	free(c->error_name);
 	free(c->error_message);
+	json_object_put(c->error_params);
 	free(c);
 }
 
@@ -115,6 +116,8 @@ lib_clear_error(struct sockc *c)
 	free(c->error_name);
 	free(c->error_message);
 	c->error_name = c->error_message = NULL;
+	json_object_put(c->error_params);
+	c->error_params = NULL;
 	c->gai = c->herr = 0;
 }
 
@@ -217,6 +220,7 @@ lib_error_errno(struct sockc *c, const char *error, json_object *params)
 	int err = EPROTO;
 
 	c->error_name = strdup(error);
+	c->error_params = json_object_get(params);
 	if (json_object_object_get_ex(params, "message", &v) &&
 	    json_object_is_type(v, json_type_string))
 		c->error_message = strdup(json_object_get_string(v));
@@ -310,6 +314,26 @@ lib_call(struct sockc *c, const char *method, json_object *params,
 	return 0;
 }
 
+/* Close h, keeping the last error as it was. */
+void
+lib_close_quietly(struct sockc *c, sockc_handle_t h)
+{
+	char *name = c->error_name, *message = c->error_message;
+	json_object *params = c->error_params;
+	int gai = c->gai, herr = c->herr, e = errno;
+
+	c->error_name = c->error_message = NULL;
+	c->error_params = NULL;
+	sockc_close(c, h);
+	lib_clear_error(c);
+	c->error_name = name;
+	c->error_message = message;
+	c->error_params = params;
+	c->gai = gai;
+	c->herr = herr;
+	errno = e;
+}
+
 /* A raw call with JSON text in and out. */
 SOCKC_EXPORT int
 sockc_call(struct sockc *c, const char *method, const char *params_json,
@@ -321,8 +345,10 @@ sockc_call(struct sockc *c, const char *method, const char *params_json,
 
 	if (params_json != NULL) {
 		params = json_tokener_parse(params_json);
-		if (params == NULL ||
-		    !json_object_is_type(params, json_type_object)) {
+		/* "null" is no parameters, as varlink says. */
+		if ((params == NULL && strcmp(params_json, "null") != 0) ||
+		    (params != NULL &&
+		     !json_object_is_type(params, json_type_object))) {
 			json_object_put(params);
 			errno = EINVAL;
 			return -1;

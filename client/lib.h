@@ -16,12 +16,13 @@
 struct sockc {
 	int fd;
 	struct frame in;
-	char *error_name;    /* last error reply, NULL after success */
-	char *error_message; /* its message, "" when none */
-	int gai;	     /* EAI_* of the last GAIError */
-	int herr;	     /* h_errno of the last HError */
-	bool broken;	     /* the connection is unusable */
-	bool upgraded;	     /* Attach succeeded: raw bytes now */
+	char *error_name;	   /* last error reply, NULL after success */
+	char *error_message;	   /* its message, "" when none */
+	json_object *error_params; /* its parameters, NULL after success */
+	int gai;		   /* EAI_* of the last GAIError */
+	int herr;		   /* h_errno of the last HError */
+	bool broken;		   /* the connection is unusable */
+	bool upgraded;		   /* Attach succeeded: raw bytes now */
 };
 
 /*
@@ -36,6 +37,14 @@ struct sockc {
  */
 int lib_call(struct sockc *c, const char *method, json_object *params,
 	     json_object **ret_params, int *ret_fd);
+
+/* A service name or number as a port (a name is looked up for the
+ * hints' socket type, TCP by default): 0 and *ret, or an EAI_* code. */
+int lib_port(const char *service, const struct addrinfo *hints, int *ret);
+
+/* Close h after a failed step without losing that failure's errno and
+ * error details (the clean-up of the one-call paths). */
+void lib_close_quietly(struct sockc *c, sockc_handle_t h);
 
 /* The default socket path for this user. */
 const char *lib_default_socket(void);

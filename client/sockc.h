@@ -29,6 +29,7 @@ extern "C" {
 
 /* A connection to sockd. */
 struct sockc;
+struct addrinfo;
 
 /* A socket held by sockd: a positive number, never reused. */
 typedef int64_t sockc_handle_t;
@@ -119,7 +120,9 @@ int sockc_getpeername(struct sockc *c, sockc_handle_t h, struct sockaddr *addr,
 		      socklen_t *addrlen);
 /* fileno(): a real local fd for the socket (close-on-exec), or -1. With
  * detach, sockd forgets the socket and the handle: the fd is all there
- * is. */
+ * is, and it is made blocking, as a new socket() is. Without detach the
+ * fd shares the daemon's open file, which is non-blocking (O_NONBLOCK):
+ * clear it only if sockd will not use the handle again. */
 int sockc_fileno(struct sockc *c, sockc_handle_t h, int detach);
 
 /* One socket in sockc_poll. */
@@ -183,9 +186,13 @@ int sockc_create_connection(struct sockc *c, const char *host,
 int sockc_create_server(struct sockc *c, const char *host, const char *service,
 			int family, int backlog);
 
-/* A raw varlink call: params_json (NULL for none) in, the reply's
- * parameters as a JSON text out (malloc'ed, *ret_json). Returns 0, or -1
- * with errno (EPROTO for an error reply: see sockc_error_name). */
+/* A raw varlink call: params_json (NULL or "null" for none) in, the
+ * reply's parameters as a JSON text out (malloc'ed, *ret_json). Returns
+ * 0, or -1 with errno set as by every other call: for an error reply the
+ * errno it stands for (OSError: its errno; Timeout: ETIMEDOUT; unknown
+ * method: ENOSYS; InvalidParameter: EINVAL; others: EPROTO), with
+ * sockc_error_name() naming the reply; EINVAL for params_json that is
+ * not a JSON object. */
 int sockc_call(struct sockc *c, const char *method, const char *params_json,
 	       char **ret_json);
 

@@ -176,8 +176,16 @@ op_connect_common(struct call *c, bool ex)
 	}
 	if (getsockopt(h->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
 		err = errno;
-	if (err != 0)
+	if (err != 0) {
+		/* A blocking connect leaves a failed socket ready to connect
+		 * again; a non-blocking one needs this connect to get there
+		 * (it answers ECONNABORTED). */
+		if (connect(h->fd, (struct sockaddr *)&c->addr.ss,
+			    c->addr.len) < 0) {
+			/* expected: the error was taken from SO_ERROR */
+		}
 		return op_connect_result(c, err, ex);
+	}
 	/* Connect again, as a blocking connect would have: it completes the
 	 * socket's state, so that a later connect reports EISCONN. */
 	if (connect(h->fd, (struct sockaddr *)&c->addr.ss, c->addr.len) == 0 ||

@@ -151,3 +151,19 @@ def test_accepted_socket_has_the_listeners_scope(sockd):
     assert peer.recv(10) == b""    # the daemon's end was closed
     peer.close()
     assert acc != persistent
+
+
+def test_connect_again_after_refusal_is_refused_again(sockd):
+    # A blocking connect that failed leaves the socket ready to connect
+    # again: Python says ECONNREFUSED both times (not ECONNABORTED).
+    import errno
+    from helpers import expect_oserror, free_port
+    c = sockd.client()
+    holder = free_port()     # bound, not listening: connects are refused
+    port = holder.getsockname()[1]
+    h = new_socket(c)
+    for _ in range(2):
+        expect_oserror(errno.ECONNREFUSED, c.call, "io.sockd.Connect",
+                       {"handle": h,
+                        "address": {"host": "127.0.0.1", "port": port}})
+    holder.close()
