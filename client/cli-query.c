@@ -222,22 +222,6 @@ cli_cmd_list(struct cli *cli, struct cli_args *args)
 	return CLI_OK;
 }
 
-/* Poll events as a JSON array of their names. */
-static json_object *
-poll_event_names(int events)
-{
-	json_object *a = cli_json(json_object_new_array());
-
-	for (const struct name *n = names_poll; n->name; n++)
-		if ((events & n->value) &&
-		    names_name(names_poll, n->value) == n->name)
-			if (json_object_array_add(
-				a, cli_json(json_object_new_string(n->name))) <
-			    0)
-				cli_oom();
-	return a;
-}
-
 /* One "H[:EVENTS]" as a poll item: CLI_OK and a new object, or the exit
  * status. EVENTS are split off at the last ':' only when they parse, so
  * that a name may hold a ':'. */
@@ -267,7 +251,7 @@ poll_item(struct cli *cli, const char *text, json_object **ret)
 		return r;
 	*ret = cli_json(json_object_new_object());
 	cli_add(*ret, "handle", json_object_new_int64(h));
-	cli_add(*ret, "events", poll_event_names(events));
+	cli_add(*ret, "events", cli_json(names_bits_json(names_poll, events)));
 	return CLI_OK;
 }
 

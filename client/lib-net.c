@@ -40,7 +40,7 @@ lib_port(const char *service, const struct addrinfo *hints, int *ret)
 	return 0;
 }
 
-/* The flag names of bits in table; false when a bit has no name. */
+/* Add the names of flags as p's key; false when a bit has no name. */
 static bool
 net_flag_names(json_object *p, const char *key, const struct name *table,
 	       int flags)
@@ -49,16 +49,11 @@ net_flag_names(json_object *p, const char *key, const struct name *table,
 
 	if (flags == 0)
 		return true;
-	a = json_object_new_array();
-	for (const struct name *n = table; n->name; n++)
-		if (n->value != 0 && (flags & n->value) == n->value &&
-		    names_name(table, n->value) == n->name) {
-			json_object_array_add(a,
-					      json_object_new_string(n->name));
-			flags &= ~n->value;
-		}
+	a = names_bits_json(table, flags);
+	if (a == NULL)
+		return false;
 	json_object_object_add(p, key, a);
-	return flags == 0;
+	return true;
 }
 
 /* The EAI_* code for a failed call: the daemon's, or EAI_SYSTEM. */

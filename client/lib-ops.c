@@ -64,25 +64,9 @@ ops_name(const struct name *table, int value)
 static json_object *
 ops_flags(int flags, bool *ok)
 {
-	json_object *a;
+	json_object *a = flags ? names_bits_json(names_msgflag, flags) : NULL;
 
-	*ok = true;
-	if (flags == 0)
-		return NULL;
-	a = json_object_new_array();
-	for (const struct name *n = names_msgflag; n->name; n++)
-		if ((flags & n->value) == n->value && n->value != 0 &&
-		    names_name(names_msgflag, n->value) == n->name) {
-			json_object_array_add(a,
-					      json_object_new_string(n->name));
-			flags &= ~n->value;
-		}
-	if (flags != 0) {
-		json_object_put(a);
-		*ok = false;
-		errno = EINVAL;
-		return NULL;
-	}
+	*ok = flags == 0 || a != NULL;
 	return a;
 }
 
@@ -532,13 +516,14 @@ sockc_poll(struct sockc *c, struct sockc_pollfd *items, size_t n,
 	list = json_object_new_array();
 	for (size_t i = 0; i < n; i++) {
 		json_object *it = json_object_new_object();
-		json_object *evs = json_object_new_array();
+		json_object *evs = names_bits_json(names_poll, items[i].events);
 
-		for (const struct name *nm = names_poll; nm->name; nm++)
-			if ((items[i].events & nm->value) == nm->value &&
-			    names_name(names_poll, nm->value) == nm->name)
-				json_object_array_add(
-				    evs, json_object_new_string(nm->name));
+		if (evs == NULL) {
+			json_object_put(it);
+			json_object_put(list);
+			json_object_put(p);
+			return -1; /* an event without a name: EINVAL */
+		}
 		json_object_object_add(it, "handle",
 				       json_object_new_int64(items[i].handle));
 		json_object_object_add(it, "events", evs);
@@ -560,23 +545,15 @@ sockc_poll(struct sockc *c, struct sockc_pollfd *items, size_t n,
 	for (size_t j = 0; j < json_object_array_length(ready); j++) {
 		json_object *it = json_object_array_get_idx(ready, j), *evs;
 		int64_t h = ops_int(it, "handle");
-		short rev = 0;
-		int v;
+		int rev = 0;
 
 		if (json_object_object_get_ex(it, "events", &evs))
-			for (size_t k = 0; k < json_object_array_length(evs);
-			     k++)
-				if (names_value(
-					names_poll,
-					json_object_get_string(
-					    json_object_array_get_idx(evs, k)),
-					&v) == 0)
-					rev |= (short)v;
+			names_json_bits(evs, names_poll, &rev);
 		for (size_t i = 0; i < n; i++)
 			if (items[i].handle == h) {
 				if (items[i].revents == 0)
 					count++;
-				items[i].revents |= rev;
+				items[i].revents |= (short)rev;
 			}
 	}
 	json_object_put(reply);
