@@ -457,7 +457,8 @@ call_param_data(struct call *c, const char *name)
 /* The address parameter field, resolved in the background if it names a
  * host, as Python's connect(("example.org", 80)) does. */
 int
-call_address(struct call *c, const char *field, int family, int type)
+call_address(struct call *c, const char *field, int family, int type,
+	     enum policy_op op)
 {
 	struct resolve_job *job = c->job;
 	const char *bad;
@@ -477,9 +478,14 @@ call_address(struct call *c, const char *field, int family, int type)
 			call_invalid(c, field);
 			return -1;
 		}
-		if (c->addr.host_name == NULL) {
-			c->addr_ready = true;
-			return 1;
+		if (c->addr.host_name == NULL)
+			goto ready;
+		{
+			struct policy_req req = {.op = POLICY_RESOLVE,
+						 .host = c->addr.host_name};
+
+			if (call_policy(c, &req) < 0)
+				return -1;
 		}
 		job = calloc(1, sizeof *job);
 		if (job == NULL ||
@@ -505,7 +511,33 @@ call_address(struct call *c, const char *field, int family, int type)
 	c->addr.len = job->result->ai_addrlen;
 	addr_set_port((struct sockaddr *)&c->addr.ss, c->addr.port);
 	c->addr.host_name = NULL;
-	c->addr_ready = true;
 	resolver_job_free(job);
+ready:
+	/* The numeric address is what is checked: a name cannot smuggle
+	 * in an address the caller may not use. */
+	{
+		struct policy_req req = {
+		    .op = op,
+		    .what = c->method->name,
+		    .sa = (struct sockaddr *)&c->addr.ss,
+		    .salen = c->addr.len,
+		};
+
+		if (call_policy(c, &req) < 0)
+			return -1;
+	}
+	c->addr_ready = true;
 	return 1;
+}
+
+/* Ask the policy; reply EACCES on refusal. */
+int
+call_policy(struct call *c, const struct policy_req *req)
+{
+	char why[512];
+
+	if (policy_check(c->conn, req, why, sizeof why) == 0)
+		return 0;
+	call_oserror(c, EACCES, "%s", why);
+	return -1;
 }

@@ -17,6 +17,7 @@
 
 #include "addr.h"
 #include "names.h"
+#include "policy.h"
 
 struct conn;
 struct handle;
@@ -104,9 +105,17 @@ void call_set_deadline(struct call *c, double seconds);
  * The address in field of the call's parameters, resolved: returns 1 with
  * c->addr ready; 0 while a host name is being looked up (the handler
  * returns CALL_WAIT and is run again); -1 after replying an error (the
- * handler returns CALL_DONE). family and type are the socket's.
+ * handler returns CALL_DONE). family and type are the socket's; op is
+ * what the address is for (POLICY_BIND or POLICY_CONNECT), checked
+ * against the policy once it is numeric, and a host name must be one the
+ * caller may resolve.
  */
-int call_address(struct call *c, const char *field, int family, int type);
+int call_address(struct call *c, const char *field, int family, int type,
+		 enum policy_op op);
+
+/* Ask the policy (policy.h) for req on behalf of the call: 0, or -1
+ * after replying OSError EACCES naming the rule that refused. */
+int call_policy(struct call *c, const struct policy_req *req);
 
 /* Lookup results handed back to the call; see resolver.h. */
 void call_job_done(struct call *c);

@@ -16,6 +16,7 @@
 #include "conn.h"
 #include "log.h"
 #include "method.h"
+#include "policy.h"
 #include "sockd.h"
 #include "varlink.h"
 
@@ -54,6 +55,7 @@ conn_free(struct conn *c)
 	event_free(c->ev_process);
 	event_free(c->ev_hup);
 	frame_free(&c->in);
+	free(c->groups);
 	close(c->fd);
 	TAILQ_REMOVE(&conns, c, link);
 	conn_count--;
@@ -369,6 +371,30 @@ conn_protocol_error(struct conn *c, const char *why)
 	conn_update(c);
 }
 
+/* The peer's supplementary groups, for policy rules by group. Without
+ * them (an old kernel), rules match by uid and primary gid only. */
+static void
+conn_read_groups(struct conn *c)
+{
+	socklen_t len = 16 * sizeof(gid_t);
+
+	for (int tries = 0; tries < 8; tries++) {
+		gid_t *g = realloc(c->groups, len);
+
+		if (g == NULL)
+			return;
+		c->groups = g;
+		if (getsockopt(c->fd, SOL_SOCKET, SO_PEERGROUPS, g, &len) ==
+		    0) {
+			c->ngroups = len / sizeof(gid_t);
+			return;
+		}
+		if (errno != ERANGE)
+			break;
+	}
+	c->ngroups = 0;
+}
+
 /* Adopt an accepted client: credentials, limits, events. */
 int
 conn_new(int fd)
@@ -390,6 +416,7 @@ conn_new(int fd)
 	c->uid = cred.uid;
 	c->gid = cred.gid;
 	c->pid = cred.pid;
+	conn_read_groups(c);
 	frame_init(&c->in, cfg.max_message);
 	STAILQ_INIT(&c->out);
 	TAILQ_INIT(&c->handles);
@@ -418,7 +445,7 @@ conn_new(int fd)
 		  (int)c->pid);
 	if (conn_count > cfg.max_connections)
 		conn_protocol_error(c, "too many connections");
-	else if (us->connections > cfg.max_connections_per_uid)
+	else if (us->connections > policy_max_connections(c))
 		conn_protocol_error(c, "too many connections for this uid");
 	else
 		conn_update(c);

@@ -29,6 +29,8 @@ struct conn {
 	uid_t uid;
 	gid_t gid;
 	pid_t pid;
+	gid_t *groups; /* supplementary groups (SO_PEERGROUPS) */
+	size_t ngroups;
 	struct event *ev_read;
 	struct event *ev_write;
 	struct event *ev_process; /* deferred work: process input, free */

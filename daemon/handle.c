@@ -82,14 +82,15 @@ handle_grow(void)
 /* Create a handle for fd. */
 int
 handle_new(int fd, uid_t owner, int family, int type, int proto,
-	   struct conn *scope, const char *name, struct handle **ret)
+	   struct conn *scope, const char *name, unsigned quota,
+	   struct handle **ret)
 {
 	struct uidstat *us = uidstat_get(owner);
 	struct handle *h;
 
 	if (us == NULL)
 		return -ENOMEM;
-	if (us->handles >= cfg.max_handles_per_uid)
+	if (us->handles >= quota)
 		return -EMFILE;
 	if (name != NULL && handle_find_name(owner, name) != NULL)
 		return -EEXIST;

@@ -35,12 +35,14 @@ extern struct handle_list handles_all;
 
 /*
  * Make a handle for fd (which it then owns). scope NULL makes it
- * persistent. Returns 0 and the handle, -EMFILE over the owner's quota,
+ * persistent. Returns 0 and the handle, -EMFILE when the owner already
+ * has quota handles,
  * -EEXIST for a name the owner already uses, -ENOMEM. fd is not closed on
  * failure.
  */
 int handle_new(int fd, uid_t owner, int family, int type, int proto,
-	       struct conn *scope, const char *name, struct handle **ret);
+	       struct conn *scope, const char *name, unsigned quota,
+	       struct handle **ret);
 
 /* The handle with this id, or NULL. */
 struct handle *handle_find(uint64_t id);

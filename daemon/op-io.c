@@ -49,7 +49,8 @@ op_send_common(struct call *c, bool all, bool to)
 		c->state = 1;
 	}
 	if (c->state == 1 && to) {
-		int r = call_address(c, "address", h->family, h->type);
+		int r = call_address(c, "address", h->family, h->type,
+				     POLICY_CONNECT);
 
 		if (r <= 0)
 			return r == 0 ? CALL_WAIT : CALL_DONE;

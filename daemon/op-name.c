@@ -3,6 +3,7 @@
  * runs on a resolver thread; the handler runs once to submit it and once
  * more with the answer.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,6 +54,23 @@ op_name_answer(struct call *c)
 	return job;
 }
 
+/* May the caller look host up? 0, or -1 after replying EACCES. A numeric
+ * address needs no lookup (forward lookups only: reverse ones always
+ * ask). */
+static int
+op_may_resolve(struct call *c, const char *host, bool forward)
+{
+	struct policy_req req = {.op = POLICY_RESOLVE, .host = host};
+	unsigned char buf[sizeof(struct in6_addr)];
+
+	if (host == NULL || host[0] == '\0')
+		return 0;
+	if (forward && (inet_pton(AF_INET, host, buf) == 1 ||
+			inet_pton(AF_INET6, host, buf) == 1))
+		return 0;
+	return call_policy(c, &req);
+}
+
 /* The getaddrinfo question in the call's parameters: 0, or -1 after
  * replying InvalidParameter or ENOMEM. */
 static int
@@ -89,6 +107,8 @@ op_addr_info_job(struct call *c, struct resolve_job *job)
 			return call_oserror(c, ENOMEM, "resolver"), -1;
 		snprintf(job->service, 8, "%d", (int)port);
 	}
+	if (op_may_resolve(c, host, true) < 0)
+		return -1;
 	if (host != NULL && (job->host = strdup(host)) == NULL)
 		return call_oserror(c, ENOMEM, "resolver"), -1;
 	return 0;
@@ -148,7 +168,7 @@ static int
 op_get_name_info(struct call *c)
 {
 	struct resolve_job *job;
-	json_object *p, *a, *h;
+	json_object *p, *a, *h = NULL;
 	struct addr addr;
 	const char *bad;
 	int family = AF_INET, flags;
@@ -168,6 +188,9 @@ op_get_name_info(struct call *c)
 			return call_invalid(c, "address");
 		if (addr.host_name != NULL)
 			return call_gaierror(c, EAI_NONAME, 0);
+		if (!(flags & NI_NUMERICHOST) &&
+		    op_may_resolve(c, json_object_get_string(h), false) < 0)
+			return CALL_DONE;
 		job = op_name_job(c, RESOLVE_NAMEINFO);
 		if (job == NULL)
 			return CALL_DONE;
@@ -205,6 +228,8 @@ op_get_host_by_addr(struct call *c)
 	json_object *p;
 
 	if (c->job == NULL) {
+		if (op_may_resolve(c, call_param_str(c, "host"), false) < 0)
+			return CALL_DONE;
 		job = op_name_job(c, RESOLVE_HOSTBYADDR);
 		if (job == NULL)
 			return CALL_DONE;

@@ -78,6 +78,13 @@ op_set_sock_opt(struct call *c)
 
 	if (op_sockopt_names(c, &level, &option) < 0)
 		return CALL_DONE;
+	{
+		struct policy_req req = {
+		    .op = POLICY_SOCKOPT, .level = level, .option = option};
+
+		if (call_policy(c, &req) < 0)
+			return CALL_DONE;
+	}
 	if ((value != NULL) == has_data)
 		return call_invalid(c, value != NULL ? "data" : "value");
 	if (value != NULL) {

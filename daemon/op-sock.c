@@ -31,6 +31,7 @@ op_socket(struct call *c)
 {
 	const char *name = call_param_str(c, "name");
 	json_object *pers = call_param(c, "persistent");
+	struct policy_req req = {.op = POLICY_SOCKET};
 	int family, type, fd, r;
 	int64_t proto = 0;
 	struct handle *h;
@@ -52,12 +53,17 @@ op_socket(struct call *c)
 			return call_oserror(
 			    c, EEXIST, "a handle is already named '%s'", name);
 	}
+	req.family = family;
+	req.type = type;
+	req.proto = (int)proto;
+	if (call_policy(c, &req) < 0)
+		return CALL_DONE;
 	fd = socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, (int)proto);
 	if (fd < 0)
 		return call_oserror(c, errno, "socket");
 	r = handle_new(fd, c->conn->uid, family, type, (int)proto,
 		       pers && json_object_get_boolean(pers) ? NULL : c->conn,
-		       name, &h);
+		       name, policy_max_handles(c->conn), &h);
 	if (r < 0) {
 		close(fd);
 		return call_oserror(c, -r, "%s",
@@ -74,7 +80,7 @@ static int
 op_bind(struct call *c)
 {
 	struct handle *h = c->handle;
-	int r = call_address(c, "address", h->family, h->type);
+	int r = call_address(c, "address", h->family, h->type, POLICY_BIND);
 
 	if (r <= 0)
 		return r == 0 ? CALL_WAIT : CALL_DONE;
@@ -120,7 +126,7 @@ op_accept(struct call *c)
 	}
 	/* The new socket is the listener's: same owner, same scope. */
 	r = handle_new(fd, h->owner, h->family, h->type, h->proto, h->scope,
-		       NULL, &nh);
+		       NULL, policy_max_handles(c->conn), &nh);
 	if (r < 0) {
 		close(fd);
 		return call_oserror(c, -r, "%s",
@@ -160,7 +166,8 @@ op_connect_common(struct call *c, bool ex)
 	int r, err = 0;
 
 	if (c->state == 0) {
-		r = call_address(c, "address", h->family, h->type);
+		r = call_address(c, "address", h->family, h->type,
+				 POLICY_CONNECT);
 		if (r <= 0)
 			return r == 0 ? CALL_WAIT : CALL_DONE;
 		op_nonblock(h);
@@ -275,10 +282,16 @@ op_file_no(struct call *c)
 {
 	struct handle *h = c->handle;
 	json_object *detach = call_param(c, "detach");
+	struct policy_req req = {
+	    .op = POLICY_FILENO,
+	    .detach = detach != NULL && json_object_get_boolean(detach),
+	};
 	json_object *p;
 	int fd;
 
-	if (detach != NULL && json_object_get_boolean(detach)) {
+	if (call_policy(c, &req) < 0)
+		return CALL_DONE;
+	if (req.detach) {
 		c->handle = NULL;
 		fd = handle_detach(h);
 	} else {

@@ -17,6 +17,7 @@
 #include "config.h"
 #include "conn.h"
 #include "log.h"
+#include "policy.h"
 #include "resolver.h"
 #include "server.h"
 #include "sockd.h"
@@ -81,8 +82,14 @@ usage(FILE *f)
 		"                                 for root, "
 		"$XDG_RUNTIME_DIR/sockd/sockd.sock\n"
 		"                                 otherwise)\n"
-		"  -p, --policy FILE              policy file (not supported "
-		"yet)\n"
+		"  -p, --policy FILE              the policy "
+		"(default " POLICY_DEFAULT_PATH "\n"
+		"                                 if it exists; else only root "
+		"and sockd's uid\n"
+		"                                 may use sockd); SIGHUP "
+		"reloads it\n"
+		"      --check-policy FILE        check FILE, print its rules, "
+		"exit 0 or 1\n"
 		"      --max-message BYTES        largest message (default "
 		"16777216)\n"
 		"      --max-connections N        connections in all (default "
@@ -149,6 +156,34 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	event_base_loopbreak(sockd_base);
 }
 
+/* SIGHUP: read the policy again; a broken file keeps the old one. */
+static void
+on_hup(evutil_socket_t sig, short what, void *arg)
+{
+	(void)sig;
+	(void)what;
+	(void)arg;
+	log_info("SIGHUP: reloading the policy");
+	policy_reload();
+}
+
+/* --check-policy: 0 and the effective rules, or 1 and the first error. */
+static int
+check_policy(const char *path)
+{
+	struct policy *p;
+	char err[512];
+
+	if (policy_load(path, &p, err, sizeof err) < 0) {
+		fprintf(stderr, "sockd: %s: %s\n", path, err);
+		return 1;
+	}
+	policy_print(p, stdout);
+	policy_free(p);
+	printf("%s: ok\n", path);
+	return 0;
+}
+
 /* Raise the soft limit on open files to the hard one. */
 static void
 raise_nofile(void)
@@ -171,6 +206,7 @@ main(int argc, char **argv)
 		OPT_MAX_CONNECTIONS,
 		OPT_MAX_CONNECTIONS_PER_UID,
 		OPT_MAX_HANDLES_PER_UID,
+		OPT_CHECK_POLICY,
 	};
 	static const struct option longopts[] = {
 	    {"socket", required_argument, NULL, 's'},
@@ -184,9 +220,10 @@ main(int argc, char **argv)
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
+	    {"check-policy", required_argument, NULL, OPT_CHECK_POLICY},
 	    {NULL, 0, NULL, 0},
 	};
-	struct event *ev_term, *ev_int;
+	struct event *ev_term, *ev_int, *ev_hup;
 	int opt, r;
 
 	opterr = 0; /* our own message, not argv[0]'s */
@@ -216,6 +253,8 @@ main(int argc, char **argv)
 			cfg.max_handles_per_uid = parse_count(
 			    "--max-handles-per-uid", optarg, 1, 100000000);
 			break;
+		case OPT_CHECK_POLICY:
+			return check_policy(optarg);
 		case 'v':
 			cfg.verbosity++;
 			break;
@@ -239,11 +278,6 @@ main(int argc, char **argv)
 		return 2;
 	}
 	log_init(cfg.verbosity);
-	if (cfg.policy_path != NULL) {
-		log_err("--policy: policy files are not supported yet; "
-			"start without --policy to use the default policy");
-		return 2;
-	}
 	if (cfg.socket_path == NULL)
 		cfg.socket_path = default_socket();
 	if (cfg.socket_path == NULL) {
@@ -256,6 +290,10 @@ main(int argc, char **argv)
 		cfg.max_output = cfg.max_message;
 
 	sockd_uid = geteuid();
+	/* A policy that does not load at start is fatal: better no broker
+	 * than one with rules nobody meant. */
+	if (policy_reload() < 0)
+		return 1;
 	signal(SIGPIPE, SIG_IGN);
 	raise_nofile();
 	sockd_base = event_base_new();
@@ -265,8 +303,10 @@ main(int argc, char **argv)
 	}
 	ev_term = evsignal_new(sockd_base, SIGTERM, on_signal, NULL);
 	ev_int = evsignal_new(sockd_base, SIGINT, on_signal, NULL);
-	if (ev_term == NULL || ev_int == NULL || evsignal_add(ev_term, NULL) ||
-	    evsignal_add(ev_int, NULL)) {
+	ev_hup = evsignal_new(sockd_base, SIGHUP, on_hup, NULL);
+	if (ev_term == NULL || ev_int == NULL || ev_hup == NULL ||
+	    evsignal_add(ev_term, NULL) || evsignal_add(ev_int, NULL) ||
+	    evsignal_add(ev_hup, NULL)) {
 		log_err("cannot set up signal handling");
 		return 1;
 	}
@@ -288,6 +328,8 @@ main(int argc, char **argv)
 	resolver_stop();
 	event_free(ev_term);
 	event_free(ev_int);
+	event_free(ev_hup);
+	policy_set(NULL);
 	event_base_free(sockd_base);
 	libevent_global_shutdown();
 	free(uidstats);

@@ -48,7 +48,6 @@ def test_version_is_the_package_version():
     ["--max-handles-per-uid", "1e3"],
     ["--no-such-option"],
     ["stray-argument"],
-    ["--policy", "/etc/hostname"],     # policy files are not there yet
 ])
 def test_usage_errors_exit_2(args):
     d = make_tmpdir()

@@ -1,0 +1,678 @@
+/*
+ * Reading a policy file: JSON with comments, one object with "rules", each
+ * rule checked field by field. An error names the line it is on (for
+ * JSON syntax, where the parser stopped; for a bad value, where its key
+ * is written) and says what is wrong.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <json-c/json.h>
+
+#include "names.h"
+#include "policy.h"
+#include "policy-rules.h"
+
+#define POLICY_MAX_SIZE (4 * 1024 * 1024)
+
+/* Parsing state: the text (for line numbers) and the first error. */
+struct parse {
+	const char *text;
+	char *err;
+	size_t size;
+	const char *rule; /* the rule being read, for messages */
+};
+
+/* Line number of the first occurrence of "key" (quoted) after the start
+ * of the rule named in the error, or 0. */
+static int
+parse_line_of(const struct parse *ps, const char *key)
+{
+	char needle[128];
+	const char *at, *from = ps->text;
+	int line = 1;
+
+	if (ps->rule != NULL) {
+		snprintf(needle, sizeof needle, "\"%s\"", ps->rule);
+		at = strstr(ps->text, needle);
+		if (at != NULL)
+			from = at;
+	}
+	snprintf(needle, sizeof needle, "\"%s\"", key);
+	at = strstr(from, needle);
+	if (at == NULL)
+		at = strstr(ps->text, needle);
+	if (at == NULL)
+		return 0;
+	for (const char *p = ps->text; p < at; p++)
+		line += *p == '\n';
+	return line;
+}
+
+/* Record an error about key (the first one wins); returns -EINVAL. */
+static int
+parse_fail(struct parse *ps, const char *key, const char *fmt, ...)
+{
+	char msg[256];
+	int line = key != NULL ? parse_line_of(ps, key) : 0;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (line > 0)
+		snprintf(ps->err, ps->size, "line %d: %s%s%s", line,
+			 ps->rule ? ps->rule : "", ps->rule ? ": " : "", msg);
+	else
+		snprintf(ps->err, ps->size, "%s%s%s", ps->rule ? ps->rule : "",
+			 ps->rule ? ": " : "", msg);
+	return -EINVAL;
+}
+
+/* A "a-b", "a" or "*" port range. */
+static int
+parse_ports(const char *text, int *lo, int *hi)
+{
+	char *end;
+	long a, b;
+
+	if (strcmp(text, "*") == 0) {
+		*lo = 0;
+		*hi = 65535;
+		return 0;
+	}
+	a = strtol(text, &end, 10);
+	if (end == text)
+		return -EINVAL;
+	b = a;
+	if (*end == '-') {
+		const char *s = end + 1;
+
+		b = strtol(s, &end, 10);
+		if (end == s)
+			return -EINVAL;
+	}
+	if (*end != '\0' || a < 0 || b > 65535 || a > b)
+		return -EINVAL;
+	*lo = (int)a;
+	*hi = (int)b;
+	return 0;
+}
+
+/* One address pattern: "CIDR[:PORTS]", "[CIDR6][:PORTS]", "*[:PORTS]",
+ * "unix:/path/prefix", "unix:@abstract-prefix". */
+static int
+parse_netpat(const char *text, struct netpat *np)
+{
+	char buf[128], *ports = NULL, *slash;
+	int maxprefix;
+
+	memset(np, 0, sizeof *np);
+	np->port_lo = 0;
+	np->port_hi = 65535;
+	if (strncmp(text, "unix:", 5) == 0) {
+		const char *p = text + 5;
+
+		if (p[0] != '/' && p[0] != '@')
+			return -EINVAL;
+		np->family = AF_UNIX;
+		np->path = strdup(p);
+		np->text = strdup(text);
+		return np->path && np->text ? 0 : -ENOMEM;
+	}
+	if (strlen(text) >= sizeof buf)
+		return -EINVAL;
+	strcpy(buf, text);
+	if (buf[0] == '[') {
+		char *close = strchr(buf, ']');
+
+		if (close == NULL)
+			return -EINVAL;
+		*close = '\0';
+		if (close[1] == ':')
+			ports = close + 2;
+		else if (close[1] != '\0')
+			return -EINVAL;
+		memmove(buf, buf + 1, strlen(buf + 1) + 1);
+		np->family = AF_INET6;
+	} else {
+		ports = strchr(buf, ':');
+		if (ports != NULL)
+			*ports++ = '\0';
+		np->family = strcmp(buf, "*") == 0 ? AF_UNSPEC : AF_INET;
+	}
+	if (ports != NULL && parse_ports(ports, &np->port_lo, &np->port_hi) < 0)
+		return -EINVAL;
+	if (np->family != AF_UNSPEC) {
+		maxprefix = np->family == AF_INET ? 32 : 128;
+		np->prefix = maxprefix;
+		slash = strchr(buf, '/');
+		if (slash != NULL) {
+			char *end;
+			long pl = strtol(slash + 1, &end, 10);
+
+			if (end == slash + 1 || *end != '\0' || pl < 0 ||
+			    pl > maxprefix)
+				return -EINVAL;
+			np->prefix = (int)pl;
+			*slash = '\0';
+		}
+		if (inet_pton(np->family, buf, np->addr) != 1)
+			return -EINVAL;
+	}
+	np->text = strdup(text);
+	return np->text ? 0 : -ENOMEM;
+}
+
+/* An array of strings under key, handed to each() one by one. */
+static int
+parse_strings(struct parse *ps, json_object *v, const char *key,
+	      int (*each)(struct parse *, const char *, const char *, void *),
+	      void *arg)
+{
+	if (!json_object_is_type(v, json_type_array))
+		return parse_fail(ps, key, "\"%s\" must be a list", key);
+	for (size_t i = 0; i < json_object_array_length(v); i++) {
+		json_object *e = json_object_array_get_idx(v, i);
+		int r;
+
+		if (!json_object_is_type(e, json_type_string))
+			return parse_fail(ps, key, "\"%s\" lists only strings",
+					  key);
+		r = each(ps, key, json_object_get_string(e), arg);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* "families" and "types": names into a bit set; "*" is every name but
+ * the raw ones, which must be named. */
+static int
+parse_bits_each(struct parse *ps, const char *key, const char *text, void *arg)
+{
+	const struct name *table =
+	    strcmp(key, "families") == 0 ? names_family : names_socktype;
+	uint64_t *bits = arg;
+	int v;
+
+	if (strcmp(text, "*") == 0) {
+		for (const struct name *n = table; n->name; n++)
+			if (n->value != AF_PACKET || table != names_family)
+				if (n->value != SOCK_RAW ||
+				    table != names_socktype)
+					*bits |= 1ULL << (n->value & 63);
+		return 0;
+	}
+	if (names_value(table, text, &v) < 0 || v < 0 || v > 63)
+		return parse_fail(ps, key, "unknown name \"%s\" in \"%s\"",
+				  text, key);
+	*bits |= 1ULL << v;
+	return 0;
+}
+
+/* "users" and "groups": names or numbers, or "*" for everyone. */
+static int
+parse_ids(struct parse *ps, json_object *v, const char *key, struct rule *r)
+{
+	bool users = strcmp(key, "users") == 0;
+
+	if (!json_object_is_type(v, json_type_array))
+		return parse_fail(ps, key, "\"%s\" must be a list", key);
+	for (size_t i = 0; i < json_object_array_length(v); i++) {
+		json_object *e = json_object_array_get_idx(v, i);
+		long id;
+
+		if (json_object_is_type(e, json_type_int)) {
+			id = (long)json_object_get_int64(e);
+			if (id < 0 || id > 0x7fffffffL)
+				return parse_fail(ps, key, "bad id %ld", id);
+		} else if (json_object_is_type(e, json_type_string)) {
+			const char *name = json_object_get_string(e);
+
+			if (strcmp(name, "*") == 0 && users) {
+				r->everyone = true;
+				continue;
+			}
+			if (users) {
+				struct passwd *pw = getpwnam(name);
+
+				if (pw == NULL)
+					return parse_fail(
+					    ps, key, "no user \"%s\"", name);
+				id = (long)pw->pw_uid;
+			} else {
+				struct group *gr = getgrnam(name);
+
+				if (gr == NULL)
+					return parse_fail(
+					    ps, key, "no group \"%s\"", name);
+				id = (long)gr->gr_gid;
+			}
+		} else {
+			return parse_fail(ps, key,
+					  "\"%s\" lists names or numbers", key);
+		}
+		if (users) {
+			uid_t *n = realloc(r->uids, (r->nuids + 1) * sizeof *n);
+
+			if (n == NULL)
+				return -ENOMEM;
+			r->uids = n;
+			r->uids[r->nuids++] = (uid_t)id;
+		} else {
+			gid_t *n = realloc(r->gids, (r->ngids + 1) * sizeof *n);
+
+			if (n == NULL)
+				return -ENOMEM;
+			r->gids = n;
+			r->gids[r->ngids++] = (gid_t)id;
+		}
+	}
+	return 0;
+}
+
+/* "bind" and "connect" patterns. */
+static int
+parse_netpat_each(struct parse *ps, const char *key, const char *text,
+		  void *arg)
+{
+	struct rule *r = arg;
+	bool bind = strcmp(key, "bind") == 0;
+	struct netpat **list = bind ? &r->bind : &r->connect;
+	size_t *n = bind ? &r->nbind : &r->nconnect;
+	struct netpat *grown = realloc(*list, (*n + 1) * sizeof **list);
+
+	if (grown == NULL)
+		return -ENOMEM;
+	*list = grown;
+	if (parse_netpat(text, &grown[*n]) < 0)
+		return parse_fail(ps, key,
+				  "bad address pattern \"%s\" (CIDR[:PORTS], "
+				  "[CIDR6][:PORTS], *[:PORTS], unix:/path or "
+				  "unix:@name)",
+				  text);
+	(*n)++;
+	return 0;
+}
+
+/* "resolve" host patterns. */
+static int
+parse_resolve_each(struct parse *ps, const char *key, const char *text,
+		   void *arg)
+{
+	struct rule *r = arg;
+	char **grown = realloc(r->resolve, (r->nresolve + 1) * sizeof *grown);
+
+	if (grown == NULL)
+		return -ENOMEM;
+	r->resolve = grown;
+	if (text[0] == '\0' ||
+	    (strchr(text, '*') != NULL && strcmp(text, "*") != 0 &&
+	     (strncmp(text, "*.", 2) != 0 || strchr(text + 1, '*') != NULL)))
+		return parse_fail(ps, key,
+				  "bad host pattern \"%s\" (\"*\", "
+				  "\"*.domain\" or a name)",
+				  text);
+	grown[r->nresolve] = strdup(text);
+	if (grown[r->nresolve] == NULL)
+		return -ENOMEM;
+	r->nresolve++;
+	return 0;
+}
+
+/* "options": names of socket options granted beyond the safe set. */
+static int
+parse_option_each(struct parse *ps, const char *key, const char *text,
+		  void *arg)
+{
+	struct rule *r = arg;
+	struct optgrant *grown;
+
+	for (const struct name *lv = names_level; lv->name; lv++) {
+		const struct name *opts = names_options(lv->value);
+		int v;
+
+		if (opts == NULL || names_value(opts, text, &v) < 0)
+			continue;
+		grown = realloc(r->options, (r->noptions + 1) * sizeof *grown);
+		if (grown == NULL)
+			return -ENOMEM;
+		r->options = grown;
+		r->options[r->noptions].level = lv->value;
+		r->options[r->noptions++].option = v;
+		return 0;
+	}
+	return parse_fail(ps, key, "unknown socket option \"%s\"", text);
+}
+
+/* A quota: a positive number. */
+static int
+parse_quota(struct parse *ps, json_object *v, const char *key, long *ret)
+{
+	int64_t n;
+
+	if (!json_object_is_type(v, json_type_int))
+		return parse_fail(ps, key, "\"%s\" must be a number", key);
+	n = json_object_get_int64(v);
+	if (n < 1 || n > 100000000)
+		return parse_fail(ps, key, "\"%s\" must be 1 to 100000000",
+				  key);
+	*ret = (long)n;
+	return 0;
+}
+
+/* "fileno": true (with or without detach), false, "share", "detach". */
+static int
+parse_fileno(struct parse *ps, json_object *v, struct rule *r)
+{
+	if (json_object_is_type(v, json_type_boolean)) {
+		r->fileno = json_object_get_boolean(v)
+				? FILENO_SHARE | FILENO_DETACH
+				: FILENO_NONE;
+		return 0;
+	}
+	if (json_object_is_type(v, json_type_string)) {
+		const char *s = json_object_get_string(v);
+
+		if (strcmp(s, "share") == 0) {
+			r->fileno = FILENO_SHARE;
+			return 0;
+		}
+		if (strcmp(s, "detach") == 0) {
+			r->fileno = FILENO_DETACH;
+			return 0;
+		}
+	}
+	return parse_fail(ps, "fileno",
+			  "\"fileno\" is true, false, \"share\" or \"detach\"");
+}
+
+/* One rule object. */
+static int
+parse_rule(struct parse *ps, json_object *o, size_t index, struct rule *r)
+{
+	json_object *v;
+	char name[32];
+	int e = 0;
+
+	r->max_handles = r->max_connections = -1;
+	if (json_object_object_get_ex(o, "name", &v)) {
+		if (!json_object_is_type(v, json_type_string) ||
+		    json_object_get_string_len(v) == 0)
+			return parse_fail(ps, "name",
+					  "rule %zu: \"name\" must be a "
+					  "non-empty string",
+					  index + 1);
+		r->name = strdup(json_object_get_string(v));
+	} else {
+		snprintf(name, sizeof name, "rule %zu", index + 1);
+		r->name = strdup(name);
+	}
+	if (r->name == NULL)
+		return -ENOMEM;
+	ps->rule = r->name;
+	json_object_object_foreach(o, key, val)
+	{
+		if (e < 0)
+			break;
+		if (strcmp(key, "name") == 0)
+			continue;
+		if (strcmp(key, "users") == 0 || strcmp(key, "groups") == 0)
+			e = parse_ids(ps, val, key, r);
+		else if (strcmp(key, "families") == 0)
+			e = parse_strings(ps, val, key, parse_bits_each,
+					  &r->families);
+		else if (strcmp(key, "types") == 0)
+			e = parse_strings(ps, val, key, parse_bits_each,
+					  &r->types);
+		else if (strcmp(key, "bind") == 0 ||
+			 strcmp(key, "connect") == 0)
+			e = parse_strings(ps, val, key, parse_netpat_each, r);
+		else if (strcmp(key, "resolve") == 0)
+			e = parse_strings(ps, val, key, parse_resolve_each, r);
+		else if (strcmp(key, "options") == 0)
+			e = parse_strings(ps, val, key, parse_option_each, r);
+		else if (strcmp(key, "fileno") == 0)
+			e = parse_fileno(ps, val, r);
+		else if (strcmp(key, "max_handles") == 0)
+			e = parse_quota(ps, val, key, &r->max_handles);
+		else if (strcmp(key, "max_connections") == 0)
+			e = parse_quota(ps, val, key, &r->max_connections);
+		else
+			e = parse_fail(ps, key, "unknown key \"%s\"", key);
+	}
+	if (e < 0)
+		return e;
+	if (!r->everyone && r->nuids == 0 && r->ngids == 0)
+		return parse_fail(ps, "name",
+				  "matches nobody: give \"users\" or "
+				  "\"groups\" (\"users\": [\"*\"] for "
+				  "everyone)");
+	return 0;
+}
+
+/* Free one rule's contents. */
+static void
+rule_free(struct rule *r)
+{
+	free(r->name);
+	free(r->uids);
+	free(r->gids);
+	for (size_t i = 0; i < r->nbind; i++) {
+		free(r->bind[i].path);
+		free(r->bind[i].text);
+	}
+	free(r->bind);
+	for (size_t i = 0; i < r->nconnect; i++) {
+		free(r->connect[i].path);
+		free(r->connect[i].text);
+	}
+	free(r->connect);
+	for (size_t i = 0; i < r->nresolve; i++)
+		free(r->resolve[i]);
+	free(r->resolve);
+	free(r->options);
+}
+
+void
+policy_free(struct policy *p)
+{
+	if (p == NULL)
+		return;
+	for (size_t i = 0; i < p->nrules; i++)
+		rule_free(&p->rules[i]);
+	free(p->rules);
+	free(p->path);
+	free(p);
+}
+
+/* Read the whole file, NUL-terminated. */
+static char *
+policy_read(const char *path, int *ret_err)
+{
+	FILE *f = fopen(path, "re");
+	struct stat st;
+	char *text;
+	size_t n;
+
+	if (f == NULL) {
+		*ret_err = -errno;
+		return NULL;
+	}
+	if (fstat(fileno(f), &st) < 0 || st.st_size > POLICY_MAX_SIZE) {
+		fclose(f);
+		*ret_err = -EFBIG;
+		return NULL;
+	}
+	text = malloc((size_t)st.st_size + 1);
+	if (text == NULL) {
+		fclose(f);
+		*ret_err = -ENOMEM;
+		return NULL;
+	}
+	n = fread(text, 1, (size_t)st.st_size, f);
+	text[n] = '\0';
+	fclose(f);
+	return text;
+}
+
+/* Parse a policy file. */
+int
+policy_load(const char *path, struct policy **ret, char *err, size_t size)
+{
+	struct parse ps = {.err = err, .size = size};
+	struct json_tokener *tok;
+	json_object *root = NULL, *rules;
+	struct policy *p;
+	int r = 0;
+	char *text;
+
+	text = policy_read(path, &r);
+	if (text == NULL) {
+		snprintf(err, size, "%s: %s", path, strerror(-r));
+		return r;
+	}
+	ps.text = text;
+	tok = json_tokener_new_ex(16);
+	if (tok != NULL)
+		root = json_tokener_parse_ex(tok, text, (int)strlen(text));
+	if (root == NULL) {
+		size_t at = tok ? json_tokener_get_parse_end(tok) : 0;
+		int line = 1;
+
+		for (size_t i = 0; i < at && text[i]; i++)
+			line += text[i] == '\n';
+		snprintf(
+		    err, size, "line %d: not valid JSON (%s)", line,
+		    tok ? json_tokener_error_desc(json_tokener_get_error(tok))
+			: "out of memory");
+		json_tokener_free(tok);
+		free(text);
+		return -EINVAL;
+	}
+	json_tokener_free(tok);
+	p = calloc(1, sizeof *p);
+	if (p == NULL || (p->path = strdup(path)) == NULL) {
+		free(p);
+		r = -ENOMEM;
+		snprintf(err, size, "out of memory");
+		goto out;
+	}
+	if (!json_object_is_type(root, json_type_object) ||
+	    !json_object_object_get_ex(root, "rules", &rules) ||
+	    !json_object_is_type(rules, json_type_array)) {
+		r = parse_fail(&ps, "rules",
+			       "the file must be an object with a \"rules\" "
+			       "list");
+		policy_free(p);
+		goto out;
+	}
+	json_object_object_foreach(root, key, val)
+	{
+		(void)val;
+		if (strcmp(key, "rules") != 0 && r == 0)
+			r = parse_fail(&ps, key, "unknown key \"%s\"", key);
+	}
+	p->rules =
+	    calloc(json_object_array_length(rules) + 1, sizeof *p->rules);
+	if (p->rules == NULL && r == 0)
+		r = -ENOMEM;
+	for (size_t i = 0; r == 0 && i < json_object_array_length(rules); i++) {
+		json_object *o = json_object_array_get_idx(rules, i);
+
+		ps.rule = NULL;
+		p->nrules++;
+		if (!json_object_is_type(o, json_type_object))
+			r = parse_fail(&ps, "rules",
+				       "rule %zu is not an object", i + 1);
+		else
+			r = parse_rule(&ps, o, i, &p->rules[i]);
+	}
+	if (r < 0) {
+		if (r == -ENOMEM)
+			snprintf(err, size, "out of memory");
+		policy_free(p);
+		goto out;
+	}
+	*ret = p;
+out:
+	json_object_put(root);
+	free(text);
+	return r;
+}
+
+/* Print bits of a table as names. */
+static void
+print_bits(FILE *f, const char *key, const struct name *table, uint64_t bits)
+{
+	fprintf(f, "  %s:", key);
+	if (bits == 0)
+		fprintf(f, " (none)");
+	for (int v = 0; v < 64; v++)
+		if (bits & (1ULL << v)) {
+			const char *n = names_name(table, v);
+
+			if (n != NULL)
+				fprintf(f, " %s", n);
+		}
+	fputc('\n', f);
+}
+
+/* The effective rules, as --check-policy shows them. */
+void
+policy_print(const struct policy *p, FILE *f)
+{
+	fprintf(f, "policy %s: %zu rule%s\n", p->path, p->nrules,
+		p->nrules == 1 ? "" : "s");
+	fprintf(f, "(root and the daemon's uid may do everything)\n");
+	for (size_t i = 0; i < p->nrules; i++) {
+		const struct rule *r = &p->rules[i];
+
+		fprintf(f, "rule \"%s\":\n  users:", r->name);
+		if (r->everyone)
+			fprintf(f, " *");
+		for (size_t k = 0; k < r->nuids; k++)
+			fprintf(f, " %u", (unsigned)r->uids[k]);
+		fprintf(f, "\n  groups:");
+		for (size_t k = 0; k < r->ngids; k++)
+			fprintf(f, " %u", (unsigned)r->gids[k]);
+		fputc('\n', f);
+		print_bits(f, "families", names_family, r->families);
+		print_bits(f, "types", names_socktype, r->types);
+		fprintf(f, "  bind:");
+		for (size_t k = 0; k < r->nbind; k++)
+			fprintf(f, " %s", r->bind[k].text);
+		fprintf(f, "\n  connect:");
+		for (size_t k = 0; k < r->nconnect; k++)
+			fprintf(f, " %s", r->connect[k].text);
+		fprintf(f, "\n  resolve:");
+		for (size_t k = 0; k < r->nresolve; k++)
+			fprintf(f, " %s", r->resolve[k]);
+		fprintf(f, "\n  fileno: %s\n",
+			r->fileno == (FILENO_SHARE | FILENO_DETACH) ? "yes"
+			: r->fileno == FILENO_SHARE		    ? "share"
+			: r->fileno == FILENO_DETACH		    ? "detach"
+								    : "no");
+		fprintf(f, "  options:");
+		for (size_t k = 0; k < r->noptions; k++) {
+			const struct name *opts =
+			    names_options(r->options[k].level);
+
+			fprintf(f, " %s",
+				names_name(opts, r->options[k].option));
+		}
+		fputc('\n', f);
+		if (r->max_handles > 0)
+			fprintf(f, "  max_handles: %ld\n", r->max_handles);
+		if (r->max_connections > 0)
+			fprintf(f, "  max_connections: %ld\n",
+				r->max_connections);
+	}
+}
