@@ -199,7 +199,7 @@ call_oserror(struct call *c, int err, const char *fmt, ...)
 {
 	const char *name = names_errno_name(err);
 	json_object *p = json_object_new_object();
-	char context[256] = "", message[512];
+	char context[768] = "", message[1024];
 	va_list ap;
 
 	if (fmt != NULL) {

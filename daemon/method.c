@@ -79,7 +79,7 @@ method_dispatch(struct conn *conn, char *msg, size_t len)
 	struct handle *h = NULL;
 	struct vl_call vc;
 	const char *why;
-	char refusal[256];
+	char refusal[512];
 	int r;
 
 	r = vl_call_parse(msg, len, &vc, &why);

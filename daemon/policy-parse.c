@@ -26,30 +26,124 @@ struct parse {
 	const char *text;
 	char *err;
 	size_t size;
-	const char *rule; /* the rule being read, for messages */
+	const char *rule;  /* the rule being read, for messages */
+	size_t rule_start; /* where that rule's text is: [start, end) */
+	size_t rule_end;
 };
 
-/* Line number of the first occurrence of "key" (quoted) after the start
- * of the rule named in the error, or 0. */
+/* Skip white space and comments from i; the offset of what follows. */
+static size_t
+skip_blank(const char *t, size_t i)
+{
+	for (;;) {
+		while (t[i] == ' ' || t[i] == '\t' || t[i] == '\n' ||
+		       t[i] == '\r')
+			i++;
+		if (t[i] == '/' && t[i + 1] == '/') {
+			while (t[i] != '\0' && t[i] != '\n')
+				i++;
+		} else if (t[i] == '/' && t[i + 1] == '*') {
+			const char *end = strstr(t + i + 2, "*/");
+
+			i = end ? (size_t)(end - t) + 2 : strlen(t);
+		} else {
+			return i;
+		}
+	}
+}
+
+/* The end of the JSON value starting at i (strings, comments and
+ * nesting understood); the text is known to parse. */
+static size_t
+skip_value(const char *t, size_t i)
+{
+	int depth = 0;
+
+	i = skip_blank(t, i);
+	for (;;) {
+		char ch = t[i];
+
+		if (ch == '\0')
+			return i;
+		if (ch == '"') {
+			for (i++; t[i] != '\0' && t[i] != '"'; i++)
+				if (t[i] == '\\' && t[i + 1] != '\0')
+					i++;
+			if (t[i] == '"')
+				i++;
+			continue;
+		}
+		if (ch == '/' && (t[i + 1] == '/' || t[i + 1] == '*')) {
+			i = skip_blank(t, i);
+			continue;
+		}
+		if (ch == '{' || ch == '[') {
+			depth++;
+		} else if (ch == '}' || ch == ']') {
+			if (depth == 0)
+				return i;
+			if (--depth == 0)
+				return i + 1;
+		} else if (depth == 0 && ch == ',') {
+			return i;
+		}
+		i++;
+	}
+}
+
+/* Find where rule number index is written inside the "rules" list. */
+static void
+parse_rule_span(struct parse *ps, size_t index)
+{
+	const char *t = ps->text, *key = strstr(t, "\"rules\"");
+	size_t i;
+
+	ps->rule_start = 0;
+	ps->rule_end = strlen(t);
+	if (key == NULL)
+		return;
+	i = skip_blank(t, (size_t)(key - t) + 7);
+	if (t[i] != ':')
+		return;
+	i = skip_blank(t, i + 1);
+	if (t[i] != '[')
+		return;
+	i++;
+	for (size_t n = 0;; n++) {
+		size_t start = skip_blank(t, i), end = skip_value(t, start);
+
+		if (n == index) {
+			ps->rule_start = start;
+			ps->rule_end = end;
+			return;
+		}
+		i = skip_blank(t, end);
+		if (t[i] != ',')
+			return;
+		i++;
+	}
+}
+
+/* Line number of "key" (quoted) inside the current rule (or anywhere,
+ * outside a rule), or of the rule itself; 0 when not found. */
 static int
 parse_line_of(const struct parse *ps, const char *key)
 {
+	size_t from = ps->rule ? ps->rule_start : 0;
+	size_t to = ps->rule ? ps->rule_end : strlen(ps->text);
 	char needle[128];
-	const char *at, *from = ps->text;
+	const char *at = NULL;
 	int line = 1;
 
-	if (ps->rule != NULL) {
-		snprintf(needle, sizeof needle, "\"%s\"", ps->rule);
-		at = strstr(ps->text, needle);
-		if (at != NULL)
-			from = at;
-	}
 	snprintf(needle, sizeof needle, "\"%s\"", key);
-	at = strstr(from, needle);
+	for (const char *p = ps->text + from;
+	     (p = strstr(p, needle)) != NULL && (size_t)(p - ps->text) < to;
+	     p++) {
+		at = p;
+		break;
+	}
 	if (at == NULL)
-		at = strstr(ps->text, needle);
-	if (at == NULL)
-		return 0;
+		at = ps->text + from;
 	for (const char *p = ps->text; p < at; p++)
 		line += *p == '\n';
 	return line;
@@ -87,6 +181,8 @@ parse_ports(const char *text, int *lo, int *hi)
 		*hi = 65535;
 		return 0;
 	}
+	if (strspn(text, "0123456789-") != strlen(text) || text[0] == '-')
+		return -EINVAL;
 	a = strtol(text, &end, 10);
 	if (end == text)
 		return -EINVAL;
@@ -202,12 +298,18 @@ parse_bits_each(struct parse *ps, const char *key, const char *text, void *arg)
 	uint64_t *bits = arg;
 	int v;
 
+	/* "*" leaves out what reaches beyond one socket: raw sockets,
+	 * packet sockets, and netlink (which would lend the daemon's
+	 * privileges to configure the network). Those must be named. */
 	if (strcmp(text, "*") == 0) {
-		for (const struct name *n = table; n->name; n++)
-			if (n->value != AF_PACKET || table != names_family)
-				if (n->value != SOCK_RAW ||
-				    table != names_socktype)
-					*bits |= 1ULL << (n->value & 63);
+		for (const struct name *n = table; n->name; n++) {
+			if (table == names_family &&
+			    (n->value == AF_PACKET || n->value == AF_NETLINK))
+				continue;
+			if (table == names_socktype && n->value == SOCK_RAW)
+				continue;
+			*bits |= 1ULL << (n->value & 63);
+		}
 		return 0;
 	}
 	if (names_value(table, text, &v) < 0 || v < 0 || v > 63)
@@ -405,10 +507,11 @@ parse_rule(struct parse *ps, json_object *o, size_t index, struct rule *r)
 	r->max_handles = r->max_connections = -1;
 	if (json_object_object_get_ex(o, "name", &v)) {
 		if (!json_object_is_type(v, json_type_string) ||
-		    json_object_get_string_len(v) == 0)
+		    json_object_get_string_len(v) == 0 ||
+		    json_object_get_string_len(v) > 64)
 			return parse_fail(ps, "name",
 					  "rule %zu: \"name\" must be a "
-					  "non-empty string",
+					  "string of 1 to 64 characters",
 					  index + 1);
 		r->name = strdup(json_object_get_string(v));
 	} else {
@@ -551,11 +654,29 @@ policy_load(const char *path, struct policy **ret, char *err, size_t size)
 			line += text[i] == '\n';
 		snprintf(
 		    err, size, "line %d: not valid JSON (%s)", line,
-		    tok ? json_tokener_error_desc(json_tokener_get_error(tok))
-			: "out of memory");
+		    tok == NULL ? "out of memory"
+		    : json_tokener_get_error(tok) == json_tokener_continue
+			? "the file ends inside the object"
+			: json_tokener_error_desc(json_tokener_get_error(tok)));
 		json_tokener_free(tok);
 		free(text);
 		return -EINVAL;
+	}
+	{
+		size_t end = skip_blank(text, json_tokener_get_parse_end(tok));
+
+		if (text[end] != '\0') {
+			int line = 1;
+
+			for (size_t i = 0; i < end; i++)
+				line += text[i] == '\n';
+			snprintf(err, size,
+				 "line %d: text after the policy object", line);
+			json_tokener_free(tok);
+			json_object_put(root);
+			free(text);
+			return -EINVAL;
+		}
 	}
 	json_tokener_free(tok);
 	p = calloc(1, sizeof *p);
@@ -588,12 +709,18 @@ policy_load(const char *path, struct policy **ret, char *err, size_t size)
 		json_object *o = json_object_array_get_idx(rules, i);
 
 		ps.rule = NULL;
+		parse_rule_span(&ps, i);
 		p->nrules++;
-		if (!json_object_is_type(o, json_type_object))
-			r = parse_fail(&ps, "rules",
-				       "rule %zu is not an object", i + 1);
-		else
+		if (!json_object_is_type(o, json_type_object)) {
+			char name[32];
+
+			snprintf(name, sizeof name, "rule %zu", i + 1);
+			ps.rule = name;
+			r = parse_fail(&ps, "", "not an object");
+			ps.rule = NULL;
+		} else
 			r = parse_rule(&ps, o, i, &p->rules[i]);
+		ps.rule = NULL;
 	}
 	if (r < 0) {
 		if (r == -ENOMEM)

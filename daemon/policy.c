@@ -55,7 +55,6 @@ static const struct optgrant safe_options[] = {
     {IPPROTO_TCP, TCP_WINDOW_CLAMP},
     {IPPROTO_TCP, TCP_QUICKACK},
     {IPPROTO_TCP, TCP_FASTOPEN},
-    {IPPROTO_TCP, TCP_CONGESTION},
     {IPPROTO_TCP, TCP_USER_TIMEOUT},
     {IPPROTO_TCP, TCP_NOTSENT_LOWAT},
     {IPPROTO_IP, IP_TOS},
@@ -286,7 +285,7 @@ int
 policy_check(const struct conn *conn, const struct policy_req *req, char *why,
 	     size_t size)
 {
-	char text[256], tried[160] = "";
+	char text[256], tried[256] = "";
 	size_t matched = 0;
 
 	if (policy_trusted(conn))
@@ -344,11 +343,17 @@ policy_check_call(const struct conn *conn, const struct method *m, char *why,
 	return -EACCES;
 }
 
-/* The largest quota of the rules for conn, or the global limit. */
+/* The quota for conn: the largest that a matching rule sets (it may be
+ * above or below the global limit: the rule overrides it), or the global
+ * limit when no matching rule sets one. Root and the daemon's uid always
+ * have the global limits. */
 static unsigned
 policy_quota(const struct conn *conn, bool handles, unsigned global)
 {
 	long best = -1;
+
+	if (policy_trusted(conn))
+		return global;
 
 	for (size_t i = 0; policy != NULL && i < policy->nrules; i++) {
 		const struct rule *r = &policy->rules[i];
