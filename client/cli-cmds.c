@@ -631,6 +631,27 @@ const struct cli_cmd cli_cmds[] = {
      "by FileNo and relayed at full speed; when sockd's policy refuses\n"
      "that, bytes go through Send and Recv calls instead.",
      cli_cmd_nc, 0},
+    {"exec",
+     "[--connect ADDR]... [--listen ADDR]... [--udp ADDR]... "
+     "[--name NAME]... [--] PROGRAM [ARG]...",
+     1, -1, "connect= listen= udp= name=",
+     "Run PROGRAM with sockets from sockd, passed as systemd passes them.\n"
+     "Each option adds one socket, in the order given, at fds 3, 4, ...:\n"
+     "--connect ADDR  a TCP socket connected to ADDR\n"
+     "--listen ADDR   a TCP socket bound to ADDR (SO_REUSEADDR), listening\n"
+     "--udp ADDR      a UDP socket bound to ADDR\n"
+     "--name NAME     your socket named NAME (socket --name), as it is\n"
+     "A /path or @abstract ADDR makes a Unix socket of the same kind. The\n"
+     "new sockets leave sockd: PROGRAM holds them, blocking. A --name socket\n"
+     "stays in sockd; PROGRAM shares it, non-blocking.\n"
+     "PROGRAM gets LISTEN_FDS (how many), LISTEN_PID (its pid) and\n"
+     "LISTEN_FDNAMES (':' between the names: NAME for --name, else\n"
+     "connect, listen or udp), as sd_listen_fds(3) reads them; the rest of\n"
+     "the environment is left as it is. Options end at PROGRAM.\n"
+     "Exit status: PROGRAM's; 126 when it cannot be run, 127 when it is\n"
+     "not found; 1, 2 or 3 as for every command when a socket cannot be\n"
+     "made.",
+     cli_cmd_exec, CLI_OPTS_FIRST},
     {"help", "[COMMAND]", 0, 1, "",
      "Print the commands, or the help of one command.",
      cli_cmd_help, 0},

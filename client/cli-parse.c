@@ -466,19 +466,15 @@ cli_is_number(const char *text)
 
 /*
  * The handle text names: its number, or the name of one of the caller's
- * handles (root sees everyone's: its own come first). Returns 0 and
- * *ret, or the exit status after saying what is wrong. This is the one
- * place names are looked up: a Find method will replace the List here.
+ * handles (Find: root too names only its own). Returns 0 and *ret, or
+ * the exit status after saying what is wrong.
  */
 int
 cli_handle(struct cli *cli, const char *text, sockc_handle_t *ret)
 {
-	json_object *reply, *socks, *v, *o;
-	sockc_handle_t found = 0;
-	bool found_mine = false;
+	struct sockc *c;
+	sockc_handle_t h;
 	long long num;
-	int r, matches = 0;
-	uid_t uid = getuid();
 
 	if (cli_is_number(text)) {
 		if (cli_parse_int(text, 1, INT64_MAX, &num) < 0)
@@ -488,42 +484,19 @@ cli_handle(struct cli *cli, const char *text, sockc_handle_t *ret)
 	}
 	if (text[0] == '\0')
 		return cli_usage(cli, "empty handle");
-	r = cli_call(cli, "io.sockd.List", NULL, &reply);
-	if (r != CLI_OK)
-		return r;
-	if (!json_object_object_get_ex(reply, "sockets", &socks) ||
-	    !json_object_is_type(socks, json_type_array)) {
-		json_object_put(reply);
-		return cli_bad_reply(cli, "sockets");
-	}
-	for (size_t i = 0; i < json_object_array_length(socks); i++) {
-		json_object *e = json_object_array_get_idx(socks, i);
+	c = cli_connect(cli);
+	if (c == NULL)
+		return CLI_DAEMON;
+	h = sockc_find(c, text);
+	if (h < 0) {
+		const char *error = sockc_error_name(c);
 
-		if (!json_object_object_get_ex(e, "name", &v) ||
-		    !json_object_is_type(v, json_type_string) ||
-		    strcmp(json_object_get_string(v), text) != 0 ||
-		    !json_object_object_get_ex(e, "handle", &v))
-			continue;
-		if (json_object_object_get_ex(e, "owner", &o) &&
-		    (uid_t)json_object_get_int64(o) == uid) {
-			found = json_object_get_int64(v);
-			found_mine = true;
-			break;
-		}
-		if (found == 0)
-			found = json_object_get_int64(v);
-		matches++;
-	}
-	json_object_put(reply);
-	if (found <= 0) {
+		if (errno != ENOENT || error == NULL ||
+		    strcmp(error, "io.sockd.OSError") != 0)
+			return cli_fail(cli, c, NULL);
 		fprintf(stderr, "sockc: no handle named '%s'\n", text);
 		return CLI_FAILED;
 	}
-	if (!found_mine && matches > 1)
-		return cli_error(cli, CLI_FAILED,
-				 "%d handles of other users are named '%s'; "
-				 "give its number",
-				 matches, text);
-	*ret = found;
+	*ret = h;
 	return CLI_OK;
 }

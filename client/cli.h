@@ -19,7 +19,7 @@
 #define CLI_USAGE  2 /* a bad command line */
 #define CLI_DAEMON 3 /* sockd could not be reached, or answered wrongly */
 
-#define CLI_MAX_OPTS 8 /* options one command line may carry */
+#define CLI_MAX_OPTS 32 /* options one command line may carry */
 
 struct cli_cmd;
 
@@ -56,7 +56,8 @@ struct cli_cmd {
 	unsigned flags; /* CLI_* below */
 };
 
-#define CLI_HIDDEN 0x1 /* not listed by --help */
+#define CLI_HIDDEN     0x1 /* not listed by --help */
+#define CLI_OPTS_FIRST 0x2 /* options end at the first argument (exec) */
 
 /* The command table (cli-cmds.c), ended by a NULL name. */
 extern const struct cli_cmd cli_cmds[];
@@ -121,5 +122,6 @@ int cli_cmd_gethostbyaddr(struct cli *cli, struct cli_args *args);
 int cli_cmd_call(struct cli *cli, struct cli_args *args);
 int cli_cmd_complete(struct cli *cli, struct cli_args *args);
 int cli_cmd_nc(struct cli *cli, struct cli_args *args);
+int cli_cmd_exec(struct cli *cli, struct cli_args *args);
 
 #endif

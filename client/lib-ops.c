@@ -153,6 +153,25 @@ sockc_socket(struct sockc *c, int domain, int type, int protocol)
 	return sockc_socket_ex(c, domain, type, protocol, 0, NULL);
 }
 
+SOCKC_EXPORT sockc_handle_t
+sockc_find(struct sockc *c, const char *name)
+{
+	json_object *p, *reply;
+	int64_t h;
+
+	if (name == NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	p = json_object_new_object();
+	json_object_object_add(p, "name", json_object_new_string(name));
+	if (lib_call(c, "io.sockd.Find", p, &reply, NULL) < 0)
+		return -1;
+	h = ops_int(reply, "handle");
+	json_object_put(reply);
+	return h;
+}
+
 /* Bind and Connect: a handle and an address. */
 static int
 ops_address_call(struct sockc *c, const char *method, sockc_handle_t h,

@@ -401,6 +401,7 @@ cli_args_parse(struct cli *cli, int argc, char **argv, struct cli_args *args)
 
 		if (dashdash || cli_is_positional(arg)) {
 			args->argv[args->argc++] = argv[i];
+			dashdash = dashdash || (cmd->flags & CLI_OPTS_FIRST);
 			continue;
 		}
 		if (strcmp(arg, "--") == 0) {

@@ -167,6 +167,11 @@ struct sockc_info {
 int sockc_list(struct sockc *c, struct sockc_info **ret, size_t *ret_n);
 void sockc_list_free(struct sockc_info *list, size_t n);
 
+/* The caller's own handle named name (sockc_socket_ex), or -1: ENOENT
+ * when the caller has no handle of that name. Only the caller's uid's
+ * names are searched, root's included. */
+sockc_handle_t sockc_find(struct sockc *c, const char *name);
+
 /* Attach (varlink upgrade): on success the connection's fd
  * (sockc_connection_fd) is a raw byte pipe to the socket and c can make
  * no more calls; only sockc_free. */
@@ -185,6 +190,62 @@ int sockc_create_connection(struct sockc *c, const char *host,
  * address (of family, AF_UNSPEC: IPv6 dual-stack when it can). */
 int sockc_create_server(struct sockc *c, const char *host, const char *service,
 			int family, int backlog);
+
+/*
+ * Sockets for a program started the systemd socket-activation way
+ * (sd_listen_fds(3)): sockc_listen_fds makes them, as local fds; after
+ * sockc_free, sockc_listen_fds_pass puts them at fds 3, 4, ... and sets
+ * the environment, and the caller execs the program:
+ *
+ *	if (sockc_listen_fds(c, specs, n, fds) < 0) ...
+ *	sockc_free(c);
+ *	if (sockc_listen_fds_pass(specs, n, fds) < 0) ...
+ *	execvp(argv[0], argv);
+ */
+enum sockc_fdkind {
+	SOCKC_FD_CONNECT = 1, /* a stream socket (TCP) connected to addr */
+	SOCKC_FD_LISTEN,      /* a stream socket bound to addr (SO_REUSEADDR
+				 for IP) and listening (backlog SOMAXCONN) */
+	SOCKC_FD_UDP,	      /* a datagram socket (UDP) bound to addr */
+	SOCKC_FD_NAME,	      /* the caller's existing handle named name */
+};
+
+/* One socket for sockc_listen_fds. */
+struct sockc_fdspec {
+	enum sockc_fdkind kind;
+	const struct sockaddr *addr; /* the address (not for SOCKC_FD_NAME), */
+	socklen_t addrlen;	     /* whose family is the socket's */
+	const char *name;	     /* SOCKC_FD_NAME: the handle's name */
+};
+
+/*
+ * Make the n sockets specs describe, in order, through sockd, and put
+ * their local fds (close-on-exec) in fds[0..n-1]. A new socket is
+ * detached from sockd (sockc_fileno with detach): the fd is all there is,
+ * and it is blocking. A SOCKC_FD_NAME socket stays in sockd as it is: the
+ * fd shares its open file, which stays non-blocking (see sockc_fileno).
+ * Returns 0, or -1 with errno (and the details on c) after closing every
+ * fd and socket it made, with fds[] set to -1: EINVAL for a bad spec,
+ * among them a name that cannot go in LISTEN_FDNAMES (longer than 255
+ * bytes, or holding ':' or a byte outside printable ASCII); ENOENT for an
+ * unknown name; else the failing call's errno.
+ */
+int sockc_listen_fds(struct sockc *c, const struct sockc_fdspec *specs,
+		     size_t n, int *fds);
+
+/*
+ * Just before exec: move fds[0..n-1] (from sockc_listen_fds) to fds 3,
+ * 4, ..., 3+n-1, in order, without closing any of them on the way, and
+ * clear their close-on-exec flag; fds[] is updated. Whatever else this
+ * process had open at 3..3+n-1 is closed, so call it after sockc_free.
+ * Then set LISTEN_FDS=n, LISTEN_PID to this process's pid (exec keeps
+ * it) and LISTEN_FDNAMES to the specs' names joined by ':': a
+ * SOCKC_FD_NAME socket's handle name, else "connect", "listen" or "udp".
+ * Returns 0, or -1 with errno: EINVAL for a spec sockc_listen_fds
+ * refuses, before anything is changed; EMFILE or ENOMEM part way, with
+ * fds[] saying where the fds are.
+ */
+int sockc_listen_fds_pass(const struct sockc_fdspec *specs, size_t n, int *fds);
 
 /* A raw varlink call: params_json (NULL or "null" for none) in, the
  * reply's parameters as a JSON text out (malloc'ed, *ret_json). Returns

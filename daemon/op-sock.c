@@ -1,6 +1,6 @@
 /*
  * The life of a socket: Socket, Bind, Listen, Accept, Connect, ConnectEx,
- * Shutdown, Close, GetSockName, GetPeerName, FileNo, List.
+ * Shutdown, Close, GetSockName, GetPeerName, FileNo, List, Find.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +25,22 @@ op_nonblock(struct handle *h)
 		fcntl(h->fd, F_SETFL, fcntl(h->fd, F_GETFL) | O_NONBLOCK);
 }
 
+/* A handle name: no spaces or control characters, and not all digits
+ * (a name must never read as a handle number). */
+static bool
+op_name_valid(const char *name)
+{
+	bool digits = true;
+
+	for (const unsigned char *p = (const void *)name; *p; p++) {
+		if (*p <= ' ' || *p == 0x7f)
+			return false;
+		if (*p < '0' || *p > '9')
+			digits = false;
+	}
+	return !digits;
+}
+
 /* socket(): a new handle. */
 static int
 op_socket(struct call *c)
@@ -47,7 +63,8 @@ op_socket(struct call *c)
 
 		if (len == 0 || len > NAME_MAX_LEN ||
 		    len != (size_t)json_object_get_string_len(
-			       call_param(c, "name")))
+			       call_param(c, "name")) ||
+		    !op_name_valid(name))
 			return call_invalid(c, "name");
 		if (handle_find_name(c->conn->uid, name) != NULL)
 			return call_oserror(
@@ -357,6 +374,26 @@ op_list(struct call *c)
 	return call_reply(c, p);
 }
 
+/* The caller's own handle of this name. Root searches only its own
+ * names too: each uid has its own, and one name could be several uids'. */
+static int
+op_find(struct call *c)
+{
+	const char *name = call_param_str(c, "name");
+	struct handle *h = NULL;
+	json_object *p;
+
+	/* A name with a NUL in it is no handle's (Socket refuses them). */
+	if (strlen(name) ==
+	    (size_t)json_object_get_string_len(call_param(c, "name")))
+		h = handle_find_name(c->conn->uid, name);
+	if (h == NULL)
+		return call_oserror(c, ENOENT, "no handle named '%s'", name);
+	p = json_object_new_object();
+	json_object_object_add(p, "handle", json_object_new_int64(h->id));
+	return call_reply(c, p);
+}
+
 static const struct vl_param socket_params[] = {
     {"family", VL_STRING, 0},		{"type", VL_STRING, 0},
     {"proto", VL_INT, VL_P_OPTIONAL},	{"persistent", VL_BOOL, VL_P_OPTIONAL},
@@ -386,6 +423,10 @@ static const struct vl_param fileno_params[] = {
     {"detach", VL_BOOL, VL_P_OPTIONAL},
     {NULL, 0, 0},
 };
+static const struct vl_param find_params[] = {
+    {"name", VL_STRING, 0},
+    {NULL, 0, 0},
+};
 static const struct vl_param no_params[] = {{NULL, 0, 0}};
 
 const struct method op_sock_methods[] = {
@@ -401,5 +442,6 @@ const struct method op_sock_methods[] = {
     {"io.sockd", "GetPeerName", handle_params, M_HANDLE, op_get_peer_name},
     {"io.sockd", "FileNo", fileno_params, M_HANDLE, op_file_no},
     {"io.sockd", "List", no_params, 0, op_list},
+    {"io.sockd", "Find", find_params, 0, op_find},
     {NULL, NULL, NULL, 0, NULL},
 };

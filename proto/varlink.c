@@ -417,10 +417,16 @@ vl_call_build(const char *method, json_object *params, unsigned flags,
 json_object *
 vl_new_float(double value)
 {
-	char text[32];
+	double mag = value < 0 ? -value : value;
+	char text[48];
 
+	/* Plain decimals where they are short ("10.0", "0.25"), the
+	 * exponent form only for the very small and the very large. */
 	for (int prec = 1; prec <= 17; prec++) {
-		snprintf(text, sizeof text, "%.*g", prec, value);
+		if (mag == 0 || (mag >= 1e-6 && mag < 1e15))
+			snprintf(text, sizeof text, "%.*f", prec, value);
+		else
+			snprintf(text, sizeof text, "%.*g", prec, value);
 		if (strtod(text, NULL) == value)
 			break;
 	}

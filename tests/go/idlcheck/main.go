@@ -65,6 +65,7 @@ var contract = []string{
 	"method GetNameInfo(address: Address, flags: ?[]string) -> (host: string, port: string)",
 	"method GetHostByAddr(host: string) -> (hostname: string, aliases: []string, addresses: []string)",
 	"method List() -> (sockets: []SocketInfo)",
+	"method Find(name: string) -> (handle: int)",
 	"error OSError (errno: int, name: string, message: string)",
 	"error Timeout (message: string)",
 	"error GAIError (code: int, name: string, message: string)",
