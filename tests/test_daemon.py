@@ -166,3 +166,13 @@ def test_connect_again_after_refusal_is_refused_again(sockd):
                        {"handle": h,
                         "address": {"host": "127.0.0.1", "port": port}})
     holder.close()
+
+
+@pytest.mark.parametrize("name", ["42", "a b", "tab\there", "bell\x07", ""])
+def test_bad_handle_names_are_refused(sockd, name):
+    from helpers import expect_invalid
+    c = sockd.client()
+    expect_invalid("name", c.call, "io.sockd.Socket",
+                   {"family": "AF_INET", "type": "SOCK_STREAM",
+                    "name": name})
+    assert c.call("io.sockd.List")["sockets"] == []

@@ -172,7 +172,9 @@ test_float(void)
 		double v;
 		const char *text;
 	} cases[] = {
-	    {0.1, "0.1"}, {2.5, "2.5"}, {1, "1.0"}, {0, "0.0"}, {1e-7, "1e-07"},
+	    {0.1, "0.1"},     {2.5, "2.5"},    {1, "1.0"},
+	    {0, "0.0"},	      {10, "10.0"},    {3600, "3600.0"},
+	    {0.001, "0.001"}, {1e-7, "1e-07"}, {1e20, "1e+20"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		json_object *o = vl_new_float(cases[i].v);
