@@ -565,3 +565,68 @@ def test_exec_help_and_table(sockd):
                              "exec")
     assert rc == 0
     assert {"--connect", "--listen", "--udp", "--name"} <= set(out.split())
+
+
+def privileged_free_port():
+    """A port below 1024 nobody is using on 127.0.0.1 (root can tell)."""
+    for port in range(990, 600, -1):
+        s = socket.socket()
+        try:
+            s.bind(("127.0.0.1", port))
+            return port
+        except OSError:
+            continue
+        finally:
+            s.close()
+    pytest.fail("no free port below 1024")
+
+
+ECHO_ONCE = PRELUDE + r"""
+conn, _ = socks[0].accept()
+conn.sendall(conn.recv(100).upper())
+conn.close()
+"""
+
+
+def test_unprivileged_server_on_a_privileged_port(start_sockd, tmpdir_short):
+    # authbind-style: uid 65534 may not bind below 1024 itself, but the
+    # policy lets it, and sockc exec --listen hands it the socket.
+    port = privileged_free_port()
+    direct = subprocess.run(
+        [*setpriv(NOBODY), PYTHON, "-c",
+         f"import socket; socket.socket().bind(('127.0.0.1', {port}))"],
+        capture_output=True, timeout=DEADLINE)
+    assert direct.returncode != 0 and b"PermissionError" in direct.stderr
+    policy = os.path.join(tmpdir_short, "policy.json")
+    with open(policy, "w") as f:
+        json.dump({"rules": [{"name": "web", "users": [NOBODY],
+                              "families": ["AF_INET"],
+                              "types": ["SOCK_STREAM"],
+                              "bind": ["127.0.0.1:80-1023"],
+                              "fileno": "detach"}]}, f)
+    d = start_sockd("--policy", policy)
+    # Not granted: a port outside the range.
+    rc, out, err = run_sockc(d.path, "exec", "--listen", "127.0.0.1:1024",
+                             "--", PYTHON, "-c", "pass",
+                             prefix=setpriv(NOBODY))
+    assert rc == 1 and "EACCES" in err and '"web"' in err, (rc, err)
+    server = subprocess.Popen(
+        [*setpriv(NOBODY),
+         *sockc_argv(d.path, "exec", "--listen", f"127.0.0.1:{port}", "--",
+                     PYTHON, "-c", ECHO_ONCE)],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE)
+    try:
+        report = json.loads(server.stdout.readline())
+        assert report["env"]["LISTEN_FDS"] == "1"
+        assert report["socks"][0]["local"] == ["127.0.0.1", port]
+        assert report["socks"][0]["listening"] == 1
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+            s.sendall(b"hello")
+            assert s.recv(100) == b"HELLO"
+        assert server.wait(DEADLINE) == 0
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+    no_sanitizer_report(server.stderr.read().decode("utf-8", "replace"))
