@@ -115,14 +115,10 @@ cmd_socket(struct cli *cli, struct cli_args *args)
 	cli_add(p, "persistent", json_object_new_boolean(1));
 	if (name != NULL)
 		cli_add(p, "name", json_object_new_string(name));
-	r = cli_call(cli, "io.sockd.Socket", p, &reply);
+	r = cli_call_get(cli, "io.sockd.Socket", p, "handle", json_type_int,
+			 &reply, &h);
 	if (r != CLI_OK)
 		return r;
-	if (!json_object_object_get_ex(reply, "handle", &h) ||
-	    !json_object_is_type(h, json_type_int)) {
-		json_object_put(reply);
-		return cli_bad_reply(cli, "handle");
-	}
 	if (cli->json)
 		cli_print_json(reply);
 	else
@@ -183,14 +179,10 @@ cmd_accept(struct cli *cli, struct cli_args *args)
 	int r = cli_handle_params(cli, args->argv[0], &p);
 
 	if (r == CLI_OK)
-		r = cli_call(cli, "io.sockd.Accept", p, &reply);
+		r = cli_call_get(cli, "io.sockd.Accept", p, "handle",
+				 json_type_int, &reply, &h);
 	if (r != CLI_OK)
 		return r;
-	if (!json_object_object_get_ex(reply, "handle", &h) ||
-	    !json_object_is_type(h, json_type_int)) {
-		json_object_put(reply);
-		return cli_bad_reply(cli, "handle");
-	}
 	json_object_object_get_ex(reply, "address", &a);
 	cli_format_address(a, text, sizeof text);
 	if (cli->json)
@@ -211,14 +203,13 @@ cmd_connect_ex(struct cli *cli, struct cli_args *args)
 	if (r == CLI_OK)
 		r = cmd_address(cli, p, args->argv[1]);
 	if (r == CLI_OK)
-		r = cli_call(cli, "io.sockd.ConnectEx", p, &reply);
+		r = cli_call_get(cli, "io.sockd.ConnectEx", p, "errno",
+				 json_type_int, &reply, &e);
 	if (r != CLI_OK)
 		return r;
-	if (!json_object_object_get_ex(reply, "errno", &e) ||
-	    !json_object_is_type(e, json_type_int) ||
-	    !json_object_object_get_ex(reply, "name", &n)) {
+	if (!json_object_object_get_ex(reply, "name", &n)) {
 		json_object_put(reply);
-		return cli_bad_reply(cli, "errno");
+		return cli_bad_reply(cli, "name");
 	}
 	if (cli->json)
 		cli_print_json(reply);
@@ -255,14 +246,9 @@ cmd_send_once(struct cli *cli, struct cli_args *args, const char *method,
 	}
 	cli_add(p, "data", cli_data(buf, len));
 	free(buf);
-	r = cli_call(cli, method, p, &reply);
+	r = cli_call_get(cli, method, p, "sent", json_type_int, &reply, &sent);
 	if (r != CLI_OK)
 		return r;
-	if (!json_object_object_get_ex(reply, "sent", &sent) ||
-	    !json_object_is_type(sent, json_type_int)) {
-		json_object_put(reply);
-		return cli_bad_reply(cli, "sent");
-	}
 	if (cli->json)
 		cli_print_json(reply);
 	else

@@ -171,14 +171,10 @@ cli_cmd_list(struct cli *cli, struct cli_args *args)
 	int r;
 
 	(void)args;
-	r = cli_call(cli, "io.sockd.List", NULL, &reply);
+	r = cli_call_get(cli, "io.sockd.List", NULL, "sockets", json_type_array,
+			 &reply, &socks);
 	if (r != CLI_OK)
 		return r;
-	socks = query_get(reply, "sockets");
-	if (!json_object_is_type(socks, json_type_array)) {
-		json_object_put(reply);
-		return cli_bad_reply(cli, "sockets");
-	}
 	n = json_object_array_length(socks);
 	for (size_t i = 0; i < n; i++) {
 		json_object *e = json_object_array_get_idx(socks, i);
@@ -282,14 +278,10 @@ cli_cmd_poll(struct cli *cli, struct cli_args *args)
 	cli_add(p, "items", items);
 	if (t >= 0)
 		cli_add(p, "timeout", json_object_new_double(t));
-	r = cli_call(cli, "io.sockd.Poll", p, &reply);
+	r = cli_call_get(cli, "io.sockd.Poll", p, "items", json_type_array,
+			 &reply, &ready);
 	if (r != CLI_OK)
 		return r;
-	ready = query_get(reply, "items");
-	if (!json_object_is_type(ready, json_type_array)) {
-		json_object_put(reply);
-		return cli_bad_reply(cli, "items");
-	}
 	if (cli->json) {
 		cli_print_json(reply);
 		json_object_put(reply);
@@ -349,14 +341,10 @@ cli_cmd_getaddrinfo(struct cli *cli, struct cli_args *args)
 			json_object_new_string(names_name(names_socktype, tv)));
 	if (fl != NULL)
 		cli_add(p, "flags", fl);
-	r = cli_call(cli, "io.sockd.GetAddrInfo", p, &reply);
+	r = cli_call_get(cli, "io.sockd.GetAddrInfo", p, "addresses",
+			 json_type_array, &reply, &list);
 	if (r != CLI_OK)
 		return r;
-	list = query_get(reply, "addresses");
-	if (!json_object_is_type(list, json_type_array)) {
-		json_object_put(reply);
-		return cli_bad_reply(cli, "addresses");
-	}
 	if (cli->json) {
 		cli_print_json(reply);
 		json_object_put(reply);

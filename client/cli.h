@@ -66,6 +66,11 @@ extern const struct cli_cmd cli_cmds[];
 struct sockc *cli_connect(struct cli *cli);
 int cli_call(struct cli *cli, const char *method, json_object *params,
 	     json_object **ret_reply);
+/* cli_call, then the reply's member key of JSON type type in *ret_value
+ * (borrowed from *ret_reply); a reply without it is a bad reply. */
+int cli_call_get(struct cli *cli, const char *method, json_object *params,
+		 const char *key, json_type type, json_object **ret_reply,
+		 json_object **ret_value);
 int cli_fail(struct cli *cli, struct sockc *c, const char *op);
 int cli_usage(struct cli *cli, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -219,6 +219,24 @@ cli_fail(struct cli *cli, struct sockc *c, const char *op)
 
 /* One call to sockd for the running command: 0 with the reply's
  * parameters, or the exit status after reporting the failure. */
+/* A call and one member of its reply, checked. */
+int
+cli_call_get(struct cli *cli, const char *method, json_object *params,
+	     const char *key, json_type type, json_object **ret_reply,
+	     json_object **ret_value)
+{
+	int r = cli_call(cli, method, params, ret_reply);
+
+	if (r != CLI_OK)
+		return r;
+	if (!json_object_object_get_ex(*ret_reply, key, ret_value) ||
+	    !json_object_is_type(*ret_value, type)) {
+		json_object_put(*ret_reply);
+		return cli_bad_reply(cli, key);
+	}
+	return CLI_OK;
+}
+
 int
 cli_call(struct cli *cli, const char *method, json_object *params,
 	 json_object **ret_reply)
