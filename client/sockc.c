@@ -155,9 +155,11 @@ cli_print_oserror(struct sockc *c, const char *op, int err)
 	while (*ctx == ' ')
 		ctx++;
 	fprintf(stderr, "sockc: %s: [Errno %d] %s (%s)", op, err, text, name);
-	/* "connect", "setsockopt SOL_SOCKET SO_LINGER": nothing new. */
+		/* "connect", "setsockopt SOL_SOCKET SO_LINGER": nothing new; but
+	 * "socket AF_INET ...: refused by policy ..." says why. */
 	if (ctx[0] != '\0' && strchr(ctx, ' ') != NULL &&
-	    !(strncmp(ctx, op, oplen) == 0 && ctx[oplen] == ' '))
+	    !(strncmp(ctx, op, oplen) == 0 && ctx[oplen] == ' ' &&
+	      strchr(ctx, ':') == NULL))
 		fprintf(stderr, ": %s", ctx);
 	fputc('\n', stderr);
 }

@@ -610,6 +610,10 @@ def test_unprivileged_server_on_a_privileged_port(start_sockd, tmpdir_short):
                              "--", PYTHON, "-c", "pass",
                              prefix=setpriv(NOBODY))
     assert rc == 1 and "EACCES" in err and '"web"' in err, (rc, err)
+    # Every refused command says which rule refused it.
+    rc, out, err = run_sockc(d.path, "socket", "inet", "dgram",
+                             prefix=setpriv(NOBODY))
+    assert rc == 1 and "refused by policy" in err and '"web"' in err, err
     server = subprocess.Popen(
         [*setpriv(NOBODY),
          *sockc_argv(d.path, "exec", "--listen", f"127.0.0.1:{port}", "--",
