@@ -155,7 +155,7 @@ cli_print_oserror(struct sockc *c, const char *op, int err)
 	while (*ctx == ' ')
 		ctx++;
 	fprintf(stderr, "sockc: %s: [Errno %d] %s (%s)", op, err, text, name);
-		/* "connect", "setsockopt SOL_SOCKET SO_LINGER": nothing new; but
+	/* "connect", "setsockopt SOL_SOCKET SO_LINGER": nothing new; but
 	 * "socket AF_INET ...: refused by policy ..." says why. */
 	if (ctx[0] != '\0' && strchr(ctx, ' ') != NULL &&
 	    !(strncmp(ctx, op, oplen) == 0 && ctx[oplen] == ' ' &&
@@ -212,6 +212,12 @@ cli_fail(struct cli *cli, struct sockc *c, const char *op)
 	} else if (strcmp(error, "org.varlink.service.InvalidParameter") == 0) {
 		fprintf(stderr, "sockc: %s: invalid parameter: %s\n", op,
 			cli_error_str(c, "parameter"));
+	} else if (strcmp(error, "io.sockd.ProtocolError") == 0) {
+		/* sockd refused the connection itself (a connection limit),
+		 * or took our message for garbage: the daemon's side. */
+		fprintf(stderr, "sockc: %s: sockd refused the connection: %s\n",
+			op, msg);
+		return CLI_DAEMON;
 	} else {
 		fprintf(stderr, "sockc: %s: %s%s%s\n", op, error,
 			msg[0] ? ": " : "", msg);
@@ -219,8 +225,6 @@ cli_fail(struct cli *cli, struct sockc *c, const char *op)
 	return CLI_FAILED;
 }
 
-/* One call to sockd for the running command: 0 with the reply's
- * parameters, or the exit status after reporting the failure. */
 /* A call and one member of its reply, checked. */
 int
 cli_call_get(struct cli *cli, const char *method, json_object *params,
@@ -239,6 +243,8 @@ cli_call_get(struct cli *cli, const char *method, json_object *params,
 	return CLI_OK;
 }
 
+/* One call to sockd for the running command: 0 with the reply's
+ * parameters, or the exit status after reporting the failure. */
 int
 cli_call(struct cli *cli, const char *method, json_object *params,
 	 json_object **ret_reply)

@@ -1367,3 +1367,14 @@ def test_bash_completion(sockd):
     h = handle(sockd, "inet", "stream", "--name", "compl")
     got = complete(["close", ""], env_socket=sockd.path)
     assert str(h) in got and "compl" in got
+
+
+def test_connection_refused_by_the_daemon_exits_3(start_sockd):
+    # Over the per-uid connection limit sockd answers ProtocolError and
+    # closes: the daemon could not be used, exit 3.
+    d = start_sockd("--max-connections-per-uid", "1")
+    held = d.client()
+    held.call("org.varlink.service.GetInfo")
+    rc, out, err = sockc(d, "list")
+    assert rc == 3, (rc, err)
+    assert "too many connections" in err
