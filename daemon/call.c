@@ -71,7 +71,8 @@ call_free(struct call *c)
 /* Start serving a call: run it, and keep it if it waits. */
 void
 call_start(struct conn *conn, const struct method *m, json_object *root,
-	   json_object *params, unsigned flags, struct handle *h)
+	   json_object *params, unsigned flags, struct handle *h,
+	   const struct policy_req *req)
 {
 	struct call *c = calloc(1, sizeof *c);
 
@@ -86,6 +87,7 @@ call_start(struct conn *conn, const struct method *m, json_object *root,
 	c->params = params;
 	c->flags = flags;
 	c->handle = h;
+	c->req = *req;
 	c->waits = &c->wait1;
 	conn->active = c;
 	call_run(c);

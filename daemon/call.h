@@ -48,6 +48,8 @@ struct call {
 	json_object *params;
 	unsigned flags;	       /* VL_ONEWAY, VL_MORE, VL_UPGRADE */
 	struct handle *handle; /* the "handle" parameter, checked */
+	struct policy_req req; /* what the dispatcher read for M_SOCKET,
+				  M_FILENO and M_SOCKOPT methods */
 	int state;	       /* the handler's progress, starts at 0 */
 	bool replied;
 	bool timed_out; /* set when the deadline passed */
@@ -71,7 +73,8 @@ struct call {
 
 /* Make, run and (when done) finish a call; the conn owns it meanwhile. */
 void call_start(struct conn *conn, const struct method *m, json_object *root,
-		json_object *params, unsigned flags, struct handle *h);
+		json_object *params, unsigned flags, struct handle *h,
+		const struct policy_req *req);
 /* Drop a call without replying (its connection is going away). */
 void call_cancel(struct call *c);
 /* The socket a call waits on is being closed. */

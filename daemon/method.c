@@ -11,6 +11,7 @@
 #include "handle.h"
 #include "log.h"
 #include "method.h"
+#include "names.h"
 #include "policy.h"
 #include "sockd.h"
 
@@ -59,6 +60,55 @@ method_find(const char *full, int *ret_err)
 	return NULL;
 }
 
+/* The request a method's M_SOCKET / M_FILENO / M_SOCKOPT flags name,
+ * read from its parameters: NULL, or the parameter that is wrong. */
+static const char *
+method_request(const struct method *m, json_object *params,
+	       struct policy_req *req)
+{
+	json_object *v;
+	int64_t proto = 0;
+
+	req->what = m->name;
+	if (m->flags & M_SOCKET) {
+		req->op = POLICY_SOCKET;
+		json_object_object_get_ex(params, "family", &v);
+		if (names_value(names_family, json_object_get_string(v),
+				&req->family) < 0)
+			return "family";
+		json_object_object_get_ex(params, "type", &v);
+		if (names_value(names_socktype, json_object_get_string(v),
+				&req->type) < 0)
+			return "type";
+		if (json_object_object_get_ex(params, "proto", &v) && v != NULL)
+			proto = json_object_get_int64(v);
+		if (proto < 0 || proto > 65535)
+			return "proto";
+		req->proto = (int)proto;
+	}
+	if (m->flags & M_FILENO) {
+		req->op = POLICY_FILENO;
+		req->detach = json_object_object_get_ex(params, "detach", &v) &&
+			      json_object_get_boolean(v);
+	}
+	if (m->flags & (M_SOCKOPT | M_SOCKOPT_SET)) {
+		const struct name *options;
+
+		req->op = POLICY_SOCKOPT;
+		json_object_object_get_ex(params, "level", &v);
+		if (names_value(names_level, json_object_get_string(v),
+				&req->level) < 0)
+			return "level";
+		options = names_options(req->level);
+		json_object_object_get_ex(params, "option", &v);
+		if (options == NULL ||
+		    names_value(options, json_object_get_string(v),
+				&req->option) < 0)
+			return "option";
+	}
+	return NULL;
+}
+
 /* Reply a varlink service error carrying one string parameter. */
 static void
 method_service_error(struct call *c, const char *error, const char *key,
@@ -76,6 +126,7 @@ method_dispatch(struct conn *conn, char *msg, size_t len)
 {
 	struct call early = {.conn = conn};
 	const struct method *m;
+	struct policy_req req = {0};
 	struct handle *h = NULL;
 	struct vl_call vc;
 	const char *why;
@@ -139,7 +190,20 @@ method_dispatch(struct conn *conn, char *msg, size_t len)
 			goto out;
 		}
 	}
-	call_start(conn, m, vc.root, vc.params, vc.flags, h);
+	if (m->flags & (M_SOCKET | M_FILENO | M_SOCKOPT | M_SOCKOPT_SET)) {
+		why = method_request(m, vc.params, &req);
+		if (why != NULL) {
+			call_invalid(&early, why);
+			goto out;
+		}
+		/* Reading an option needs no grant; the rest are asked. */
+		if (!(m->flags & M_SOCKOPT) &&
+		    policy_check(conn, &req, refusal, sizeof refusal) < 0) {
+			call_oserror(&early, EACCES, "%s", refusal);
+			goto out;
+		}
+	}
+	call_start(conn, m, vc.root, vc.params, vc.flags, h, &req);
 	return;
 out:
 	json_object_put(vc.root);

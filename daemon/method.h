@@ -15,6 +15,12 @@ struct conn;
 #define M_HANDLE  (1u << 0) /* "handle" looked up, ownership checked */
 #define M_OPEN	  (1u << 1) /* any uid may call (introspection) */
 #define M_UPGRADE (1u << 2) /* must be called with "upgrade" */
+/* The dispatcher reads these parameters into call->req (names made
+ * numbers, InvalidParameter otherwise) and asks the policy about them. */
+#define M_SOCKET      (1u << 3) /* family, type, proto: POLICY_SOCKET */
+#define M_FILENO      (1u << 4) /* detach: POLICY_FILENO */
+#define M_SOCKOPT     (1u << 5) /* level, option (read only, no check) */
+#define M_SOCKOPT_SET (1u << 6) /* level, option: POLICY_SOCKOPT */
 
 struct method {
 	const char *interface; /* "io.sockd" */

@@ -48,43 +48,14 @@ op_set_blocking(struct call *c)
 	return call_reply(c, NULL);
 }
 
-/* Level and option names to numbers: 0, or -1 after replying. */
-static int
-op_sockopt_names(struct call *c, int *ret_level, int *ret_option)
-{
-	const struct name *options;
-
-	if (names_value(names_level, call_param_str(c, "level"), ret_level) <
-	    0) {
-		call_invalid(c, "level");
-		return -1;
-	}
-	options = names_options(*ret_level);
-	if (options == NULL ||
-	    names_value(options, call_param_str(c, "option"), ret_option) < 0) {
-		call_invalid(c, "option");
-		return -1;
-	}
-	return 0;
-}
-
 /* setsockopt(): an int value, or raw bytes in data. */
 static int
 op_set_sock_opt(struct call *c)
 {
 	json_object *value = call_param(c, "value");
 	bool has_data = call_param(c, "data") != NULL;
-	int level, option, r;
+	int level = c->req.level, option = c->req.option, r;
 
-	if (op_sockopt_names(c, &level, &option) < 0)
-		return CALL_DONE;
-	{
-		struct policy_req req = {
-		    .op = POLICY_SOCKOPT, .level = level, .option = option};
-
-		if (call_policy(c, &req) < 0)
-			return CALL_DONE;
-	}
 	if ((value != NULL) == has_data)
 		return call_invalid(c, value != NULL ? "data" : "value");
 	if (value != NULL) {
@@ -113,13 +84,11 @@ op_get_sock_opt(struct call *c)
 {
 	unsigned char buf[SOCKOPT_MAX_BUFLEN];
 	char text[B64_ENCODED_LEN(SOCKOPT_MAX_BUFLEN) + 1];
-	int level, option, iv = 0;
+	int level = c->req.level, option = c->req.option, iv = 0;
 	int64_t buflen = -1;
 	socklen_t len;
 	json_object *p;
 
-	if (op_sockopt_names(c, &level, &option) < 0)
-		return CALL_DONE;
 	if (call_param_int(c, "buflen", &buflen) &&
 	    (buflen <= 0 || buflen > SOCKOPT_MAX_BUFLEN))
 		return call_invalid(c, "buflen");
@@ -180,7 +149,9 @@ const struct method op_opt_methods[] = {
     {"io.sockd", "SetTimeout", timeout_params, M_HANDLE, op_set_timeout},
     {"io.sockd", "GetTimeout", handle_params, M_HANDLE, op_get_timeout},
     {"io.sockd", "SetBlocking", blocking_params, M_HANDLE, op_set_blocking},
-    {"io.sockd", "SetSockOpt", setopt_params, M_HANDLE, op_set_sock_opt},
-    {"io.sockd", "GetSockOpt", getopt_params, M_HANDLE, op_get_sock_opt},
+    {"io.sockd", "SetSockOpt", setopt_params, M_HANDLE | M_SOCKOPT_SET,
+     op_set_sock_opt},
+    {"io.sockd", "GetSockOpt", getopt_params, M_HANDLE | M_SOCKOPT,
+     op_get_sock_opt},
     {NULL, NULL, NULL, 0, NULL},
 };

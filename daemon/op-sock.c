@@ -47,17 +47,10 @@ op_socket(struct call *c)
 {
 	const char *name = call_param_str(c, "name");
 	json_object *pers = call_param(c, "persistent");
-	struct policy_req req = {.op = POLICY_SOCKET};
-	int family, type, fd, r;
-	int64_t proto = 0;
+	int family = c->req.family, type = c->req.type, proto = c->req.proto;
 	struct handle *h;
+	int fd, r;
 
-	if (names_value(names_family, call_param_str(c, "family"), &family) < 0)
-		return call_invalid(c, "family");
-	if (names_value(names_socktype, call_param_str(c, "type"), &type) < 0)
-		return call_invalid(c, "type");
-	if (call_param_int(c, "proto", &proto) && (proto < 0 || proto > 65535))
-		return call_invalid(c, "proto");
 	if (name != NULL) {
 		size_t len = strlen(name);
 
@@ -70,15 +63,10 @@ op_socket(struct call *c)
 			return call_oserror(
 			    c, EEXIST, "a handle is already named '%s'", name);
 	}
-	req.family = family;
-	req.type = type;
-	req.proto = (int)proto;
-	if (call_policy(c, &req) < 0)
-		return CALL_DONE;
-	fd = socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, (int)proto);
+	fd = socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
 	if (fd < 0)
 		return call_oserror(c, errno, "socket");
-	r = handle_new(fd, c->conn->uid, family, type, (int)proto,
+	r = handle_new(fd, c->conn->uid, family, type, proto,
 		       pers && json_object_get_boolean(pers) ? NULL : c->conn,
 		       name, policy_max_handles(c->conn), &h);
 	if (r < 0) {
@@ -298,17 +286,10 @@ static int
 op_file_no(struct call *c)
 {
 	struct handle *h = c->handle;
-	json_object *detach = call_param(c, "detach");
-	struct policy_req req = {
-	    .op = POLICY_FILENO,
-	    .detach = detach != NULL && json_object_get_boolean(detach),
-	};
 	json_object *p;
 	int fd;
 
-	if (call_policy(c, &req) < 0)
-		return CALL_DONE;
-	if (req.detach) {
+	if (c->req.detach) {
 		c->handle = NULL;
 		fd = handle_detach(h);
 	} else {
@@ -430,7 +411,7 @@ static const struct vl_param find_params[] = {
 static const struct vl_param no_params[] = {{NULL, 0, 0}};
 
 const struct method op_sock_methods[] = {
-    {"io.sockd", "Socket", socket_params, 0, op_socket},
+    {"io.sockd", "Socket", socket_params, M_SOCKET, op_socket},
     {"io.sockd", "Bind", address_params, M_HANDLE, op_bind},
     {"io.sockd", "Listen", listen_params, M_HANDLE, op_listen},
     {"io.sockd", "Accept", handle_params, M_HANDLE, op_accept},
@@ -440,7 +421,7 @@ const struct method op_sock_methods[] = {
     {"io.sockd", "Close", handle_params, M_HANDLE, op_close},
     {"io.sockd", "GetSockName", handle_params, M_HANDLE, op_get_sock_name},
     {"io.sockd", "GetPeerName", handle_params, M_HANDLE, op_get_peer_name},
-    {"io.sockd", "FileNo", fileno_params, M_HANDLE, op_file_no},
+    {"io.sockd", "FileNo", fileno_params, M_HANDLE | M_FILENO, op_file_no},
     {"io.sockd", "List", no_params, 0, op_list},
     {"io.sockd", "Find", find_params, 0, op_find},
     {NULL, NULL, NULL, 0, NULL},
