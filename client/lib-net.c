@@ -388,40 +388,113 @@ sockc_list(struct sockc *c, struct sockc_info **ret, size_t *ret_n)
 	return 0;
 }
 
-/* Try each address: a socket, connected, handed over as a local fd. */
+/* What the one-call paths do to a new socket before handing it over. */
+typedef int (*net_prepare_fn)(struct sockc *c, sockc_handle_t h,
+			      const struct addrinfo *ai, const void *arg);
+
+/* Try each address in turn: a socket, prepared, handed over as a local
+ * fd (detached from sockd). The last failure's details stay on c. */
+static int
+net_first_fd(struct sockc *c, struct addrinfo *res, int err,
+	     net_prepare_fn prepare, const void *arg)
+{
+	for (struct addrinfo *ai = res; ai != NULL; ai = ai->ai_next) {
+		sockc_handle_t h = sockc_socket(
+		    c, ai->ai_family, ai->ai_socktype, ai->ai_protocol);
+		int fd;
+
+		if (h < 0) {
+			err = errno;
+			continue;
+		}
+		if (prepare(c, h, ai, arg) == 0) {
+			fd = sockc_fileno(c, h, 1);
+			if (fd >= 0) {
+				sockc_freeaddrinfo(res);
+				return fd;
+			}
+		}
+		err = errno;
+		lib_close_quietly(c, h);
+	}
+	sockc_freeaddrinfo(res);
+	errno = err;
+	return -1;
+}
+
+/* create_connection's step: the timeout, then connect. */
+static int
+net_connect(struct sockc *c, sockc_handle_t h, const struct addrinfo *ai,
+	    const void *arg)
+{
+	double timeout = *(const double *)arg;
+
+	if (timeout >= 0 && sockc_settimeout(c, h, timeout) < 0)
+		return -1;
+	return sockc_connect(c, h, ai->ai_addr, ai->ai_addrlen);
+}
+
 SOCKC_EXPORT int
 sockc_create_connection(struct sockc *c, const char *host, const char *service,
 			double timeout)
 {
-	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res, *ai;
-	int err = ECONNREFUSED, fd = -1, r;
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res;
+	int r;
 
 	r = sockc_getaddrinfo(c, host, service, &hints, &res);
 	if (r != 0) {
 		errno = r == EAI_SYSTEM ? errno : EHOSTUNREACH;
 		return -1;
 	}
-	for (ai = res; ai != NULL && fd < 0; ai = ai->ai_next) {
-		sockc_handle_t h = sockc_socket(
-		    c, ai->ai_family, ai->ai_socktype, ai->ai_protocol);
+	return net_first_fd(c, res, ECONNREFUSED, net_connect, &timeout);
+}
 
-		if (h < 0) {
-			err = errno;
-			continue;
+struct net_server {
+	bool dual_stack; /* no host given: IPv6 sockets take IPv4 too */
+	int backlog;
+};
+
+/* create_server's step: SO_REUSEADDR (and dual stack), bind, listen. */
+static int
+net_listen(struct sockc *c, sockc_handle_t h, const struct addrinfo *ai,
+	   const void *arg)
+{
+	const struct net_server *srv = arg;
+	int one = 1, zero = 0;
+
+	if (sockc_setsockopt(c, h, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) <
+	    0)
+		return -1;
+	if (ai->ai_family == AF_INET6 && srv->dual_stack &&
+	    sockc_setsockopt(c, h, IPPROTO_IPV6, IPV6_V6ONLY, &zero,
+			     sizeof zero) < 0)
+		return -1;
+	if (sockc_bind(c, h, ai->ai_addr, ai->ai_addrlen) < 0)
+		return -1;
+	return sockc_listen(c, h, srv->backlog);
+}
+
+/* Move the IPv6 addresses to the front, keeping the order otherwise. */
+static struct addrinfo *
+net_ipv6_first(struct addrinfo *res)
+{
+	struct addrinfo *v6 = NULL, **t6 = &v6, *rest = NULL, **tr = &rest;
+
+	while (res != NULL) {
+		struct addrinfo *next = res->ai_next;
+
+		res->ai_next = NULL;
+		if (res->ai_family == AF_INET6) {
+			*t6 = res;
+			t6 = &res->ai_next;
+		} else {
+			*tr = res;
+			tr = &res->ai_next;
 		}
-		if ((timeout < 0 || sockc_settimeout(c, h, timeout) == 0) &&
-		    sockc_connect(c, h, ai->ai_addr, ai->ai_addrlen) == 0) {
-			fd = sockc_fileno(c, h, 1);
-			if (fd >= 0)
-				break;
-		}
-		err = errno;
-		lib_close_quietly(c, h);
+		res = next;
 	}
-	sockc_freeaddrinfo(res);
-	if (fd < 0)
-		errno = err;
-	return fd;
+	*t6 = rest;
+	return v6;
 }
 
 /* A listening socket, bound, handed over as a local fd. */
@@ -432,43 +505,19 @@ sockc_create_server(struct sockc *c, const char *host, const char *service,
 	struct addrinfo hints = {.ai_family = family,
 				 .ai_socktype = SOCK_STREAM,
 				 .ai_flags = AI_PASSIVE},
-			*res, *ai;
-	int one = 1, zero = 0, err = EADDRNOTAVAIL, fd = -1, r;
+			*res;
+	struct net_server srv = {.dual_stack = host == NULL,
+				 .backlog = backlog};
+	int r;
 
 	r = sockc_getaddrinfo(c, host, service, &hints, &res);
 	if (r != 0) {
 		errno = r == EAI_SYSTEM ? errno : EADDRNOTAVAIL;
 		return -1;
 	}
-	/* Without a host, prefer IPv6 dual-stack, as Python does. */
-	for (ai = res; host == NULL && ai && ai->ai_family != AF_INET6;)
-		ai = ai->ai_next;
-	if (ai == NULL)
-		ai = res;
-	for (; ai != NULL && fd < 0; ai = ai->ai_next) {
-		sockc_handle_t h = sockc_socket(
-		    c, ai->ai_family, ai->ai_socktype, ai->ai_protocol);
-
-		if (h < 0) {
-			err = errno;
-			continue;
-		}
-		if (sockc_setsockopt(c, h, SOL_SOCKET, SO_REUSEADDR, &one,
-				     sizeof one) == 0 &&
-		    (ai->ai_family != AF_INET6 || host != NULL ||
-		     sockc_setsockopt(c, h, IPPROTO_IPV6, IPV6_V6ONLY, &zero,
-				      sizeof zero) == 0) &&
-		    sockc_bind(c, h, ai->ai_addr, ai->ai_addrlen) == 0 &&
-		    sockc_listen(c, h, backlog) == 0) {
-			fd = sockc_fileno(c, h, 1);
-			if (fd >= 0)
-				break;
-		}
-		err = errno;
-		lib_close_quietly(c, h);
-	}
-	sockc_freeaddrinfo(res);
-	if (fd < 0)
-		errno = err;
-	return fd;
+	/* Without a host, prefer IPv6 dual-stack, as Python does, and fall
+	 * back to the IPv4 addresses. */
+	if (host == NULL)
+		res = net_ipv6_first(res);
+	return net_first_fd(c, res, EADDRNOTAVAIL, net_listen, &srv);
 }
