@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "b64.h"
 #include "cli.h"
 
 #define OPT_MAX_BUFLEN 1024 /* getsockopt, as sockd */
@@ -91,19 +92,6 @@ opt_names(struct cli *cli, json_object *p, const char *level,
 	return CLI_OK;
 }
 
-/* The value of a hex digit, or -1. */
-static int
-opt_hex(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * A setsockopt VALUE into p: an integer ("1", "-1", "0x10") is "value";
  * "hex:0100000005000000" is raw bytes; "str:TEXT" and any other text
@@ -127,8 +115,8 @@ opt_value(struct cli *cli, json_object *p, const char *text)
 		if (buf == NULL)
 			cli_oom();
 		for (i = 0; i < n / 2; i++) {
-			int hi = opt_hex(text[4 + 2 * i]);
-			int lo = opt_hex(text[5 + 2 * i]);
+			int hi = b64_hex_digit(text[4 + 2 * i]);
+			int lo = b64_hex_digit(text[5 + 2 * i]);
 
 			if (hi < 0 || lo < 0) {
 				free(buf);

@@ -23,6 +23,7 @@
 #include <sys/un.h>
 
 #include "addr.h"
+#include "b64.h"
 #include "names.h"
 
 #define ADDR_UNIX_MIN offsetof(struct sockaddr_un, sun_path)
@@ -645,19 +646,6 @@ addr_format(const struct sockaddr *sa, socklen_t len, char *buf, size_t size)
 	}
 }
 
-/* The value of a hex digit, or -1. */
-static int
-addr_hex(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Parse "AA:BB:CC:DD:EE:FF", exactly: six hex pairs and five colons. */
 int
 addr_parse_bdaddr(const char *text, struct sockd_bdaddr *ret)
@@ -668,7 +656,7 @@ addr_parse_bdaddr(const char *text, struct sockd_bdaddr *ret)
 		return -EINVAL;
 	for (int i = 0; i < 6; i++) {
 		const char *p = text + i * 3;
-		int hi = addr_hex(p[0]), lo = addr_hex(p[1]);
+		int hi = b64_hex_digit(p[0]), lo = b64_hex_digit(p[1]);
 
 		if (hi < 0 || lo < 0 || (i < 5 && p[2] != ':'))
 			return -EINVAL;

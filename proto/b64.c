@@ -105,3 +105,16 @@ b64_decode(const char *in, size_t len, void *out, size_t *ret_len)
 	*ret_len = (size_t)(o - (unsigned char *)out);
 	return 0;
 }
+
+/* The value of a hex digit, or -1. */
+int
+b64_hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}

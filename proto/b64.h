@@ -1,6 +1,7 @@
 /*
- * base64 (RFC 4648, standard alphabet, padded): how every byte payload
- * travels in a `data` field.
+ * Bytes as text: base64 (RFC 4648, standard alphabet, padded), how every
+ * byte payload travels in a `data` field; and hex digits, for addresses
+ * and the CLI's hex: values.
  */
 #ifndef SOCKD_B64_H
 #define SOCKD_B64_H
@@ -21,5 +22,8 @@ size_t b64_encode(const void *in, size_t len, char *out);
  * padding only at the end. Returns 0 and the decoded length in *ret_len,
  * or -EINVAL. */
 int b64_decode(const char *in, size_t len, void *out, size_t *ret_len);
+
+/* The value of a hex digit ('0'-'9', 'a'-'f', 'A'-'F'), or -1. */
+int b64_hex_digit(char c);
 
 #endif

@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <stdint.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -84,9 +85,24 @@ accept(const char *text, const char *bytes, size_t blen)
 	CHECK(memcmp(out, bytes, blen) == 0);
 }
 
+/* Hex digits, compared with strtol's reading of each character. */
+static void
+test_hex_digit(void)
+{
+	for (int c = 1; c < 256; c++) {
+		char text[2] = {(char)c, '\0'}, *end;
+		long v = strtol(text, &end, 16);
+		bool hex = *end == '\0' && c != ' ' && c != '+' && c != '-' &&
+			   !(c >= '\t' && c <= '\r');
+
+		CHECK(b64_hex_digit((char)c) == (hex ? (int)v : -1));
+	}
+}
+
 int
 main(void)
 {
+	test_hex_digit();
 	static const struct {
 		const char *plain, *encoded;
 	} rfc[] = {
