@@ -1,7 +1,10 @@
 """Shared helpers for the black-box tests."""
 import errno
+import json
 import os
+import shutil
 import socket
+import subprocess
 import time
 
 import pytest
@@ -195,3 +198,42 @@ def tcp_connect(port, family=socket.AF_INET, host="127.0.0.1"):
 
 def unique(prefix):
     return f"{prefix}-{os.getpid()}-{time.monotonic_ns()}"
+
+
+# Other uids run /usr/bin/python3: the python3 first on PATH may live where
+# they cannot reach it.
+PYTHON = "/usr/bin/python3"
+TESTS_DIR = os.path.dirname(os.path.abspath(__file__))
+
+# A client for another uid: makes the calls in argv[3] on one connection
+# and prints each reply or error as JSON.
+AS_UID_CLIENT = r"""
+import json, sys
+sys.path.insert(0, sys.argv[2])
+from varlink import Client, VarlinkError
+c = Client(sys.argv[1])
+out = []
+for method, params in json.loads(sys.argv[3]):
+    try:
+        out.append({"ok": c.call(method, params)})
+    except VarlinkError as e:
+        out.append({"error": e.error, "parameters": e.params})
+print(json.dumps(out))
+"""
+
+
+def setpriv(uid):
+    """The command prefix that runs a program as uid (and gid uid)."""
+    path = shutil.which("setpriv")
+    assert path, "setpriv (util-linux) is needed"
+    return [path, f"--reuid={uid}", f"--regid={uid}", "--clear-groups"]
+
+
+def run_as(uid, path, calls):
+    """Calls [method, params] on one connection of uid to the daemon at
+    path: each one's {"ok": reply} or {"error", "parameters"}."""
+    p = subprocess.run([*setpriv(uid), PYTHON, "-c", AS_UID_CLIENT, path,
+                        TESTS_DIR, json.dumps(calls)],
+                       capture_output=True, timeout=30)
+    assert p.returncode == 0, p.stderr.decode()
+    return json.loads(p.stdout)

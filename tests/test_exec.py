@@ -11,16 +11,15 @@ import errno
 import json
 import os
 import select
-import shutil
 import socket
 import subprocess
 import time
 
 import pytest
 
-from conftest import SANITIZER_MARKS, SOCKD, TESTS
+from conftest import SANITIZER_MARKS, SOCKD
 from helpers import (expect_invalid, expect_oserror, inet_addr, new_socket,
-                     d_listener, py_listener, free_port)
+                     d_listener, py_listener, free_port, run_as, setpriv)
 
 BUILDDIR = os.path.dirname(os.path.dirname(os.path.realpath(SOCKD)))
 SOCKC = os.path.join(BUILDDIR, "client", "sockc")
@@ -201,35 +200,6 @@ def test_find_scoped_handle_dies_with_its_connection(sockd):
         time.sleep(0.02)
     expect_oserror(errno.ENOENT, c2.call, "io.sockd.Find",
                    {"name": "scoped"})
-
-
-CLIENT = r"""
-import json, sys
-sys.path.insert(0, sys.argv[2])
-from varlink import Client, VarlinkError
-c = Client(sys.argv[1])
-out = []
-for method, params in json.loads(sys.argv[3]):
-    try:
-        out.append({"ok": c.call(method, params)})
-    except VarlinkError as e:
-        out.append({"error": e.error, "parameters": e.params})
-print(json.dumps(out))
-"""
-
-
-def setpriv(uid):
-    path = shutil.which("setpriv")
-    assert path, "setpriv (util-linux) is needed"
-    return [path, f"--reuid={uid}", f"--regid={uid}", "--clear-groups"]
-
-
-def run_as(uid, path, calls):
-    """Calls on one connection of uid: each one's reply or error."""
-    p = subprocess.run([*setpriv(uid), PYTHON, "-c", CLIENT, path, TESTS,
-                        json.dumps(calls)], capture_output=True, timeout=30)
-    assert p.returncode == 0, p.stderr.decode()
-    return json.loads(p.stdout)
 
 
 @pytest.fixture

@@ -1,45 +1,15 @@
 """The default policy: root and the daemon's own uid may do everything,
 every other uid gets EACCES on io.sockd calls."""
 import errno
-import json
 import os
 import shutil
 import stat
-import subprocess
-import sys
 
 
-from conftest import TESTS
-from helpers import new_socket
+from helpers import new_socket, run_as
 
 NOBODY = 65534
 OTHER = 65533
-
-CLIENT = r"""
-import json, sys
-sys.path.insert(0, sys.argv[2])
-from varlink import Client, VarlinkError
-c = Client(sys.argv[1])
-out = []
-for method, params in json.loads(sys.argv[3]):
-    try:
-        out.append({"ok": c.call(method, params)})
-    except VarlinkError as e:
-        out.append({"error": e.error, "parameters": e.params})
-print(json.dumps(out))
-"""
-
-
-def run_as(uid, path, calls):
-    setpriv = shutil.which("setpriv")
-    assert setpriv, "setpriv (util-linux) is needed"
-    p = subprocess.run([setpriv, f"--reuid={uid}", f"--regid={uid}",
-                        "--clear-groups", sys.executable, "-c", CLIENT,
-                        path, TESTS, json.dumps(calls)],
-                       capture_output=True, timeout=30)
-    assert p.returncode == 0, p.stderr.decode()
-    return json.loads(p.stdout)
-
 
 def assert_eacces(r):
     assert r.get("error") == "io.sockd.OSError", r
