@@ -203,16 +203,3 @@ handle_detach(struct handle *h)
 	return fd;
 }
 
-/* Number of live handles. */
-size_t
-handle_count(void)
-{
-	return nhandles;
-}
-
-/* The id the next handle gets. */
-uint64_t
-handle_next_id(void)
-{
-	return next_id;
-}

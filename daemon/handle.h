@@ -54,9 +54,4 @@ void handle_close(struct handle *h);
 /* Forget the handle but keep the socket: returns its fd. */
 int handle_detach(struct handle *h);
 
-/* How many handles exist. */
-size_t handle_count(void);
-/* The next id handle_new will use (ids are never reused). */
-uint64_t handle_next_id(void);
-
 #endif

@@ -22,17 +22,6 @@ static const struct method *const method_groups[] = {
 
 #define NGROUPS (sizeof method_groups / sizeof method_groups[0])
 
-/* Whether interface is one we serve. */
-bool
-method_interface_known(const char *interface)
-{
-	for (size_t g = 0; g < NGROUPS; g++)
-		for (const struct method *m = method_groups[g]; m->name; m++)
-			if (strcmp(m->interface, interface) == 0)
-				return true;
-	return false;
-}
-
 /* The method named by "interface.Method": NULL with *ret_err -ENOENT for
  * an unknown interface, -ESRCH for an unknown method. */
 static const struct method *

@@ -40,9 +40,6 @@ extern const struct method op_name_methods[];
 /* Parse, check and start the call in one message from conn. */
 void method_dispatch(struct conn *conn, char *msg, size_t len);
 
-/* Whether interface is served (GetInterfaceDescription, GetInfo). */
-bool method_interface_known(const char *interface);
-
 /* The embedded text of proto/io.sockd.varlink. */
 extern const char sockd_idl[];
 
