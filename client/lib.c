@@ -268,7 +268,7 @@ lib_call(struct sockc *c, const char *method, json_object *params,
 	json_object *root, *rparams;
 	const char *error;
 	int fds[1], nfds = 0, r;
-	bool continues;
+	bool continues, write_failed;
 	size_t len;
 	char *msg;
 
@@ -283,18 +283,26 @@ lib_call(struct sockc *c, const char *method, json_object *params,
 		return lib_broken(c, ENOMEM);
 	r = lib_write(c, msg, len);
 	free(msg);
-	if (r < 0)
+	/* sockd may have closed after saying why (a connection limit):
+	 * that reply is still there to read. */
+	if (r < 0 && (r != -EPIPE && r != -ECONNRESET))
 		return lib_broken(c, -r);
+	write_failed = r < 0;
+	if (write_failed)
+		c->broken = true;
 	r = lib_read_message(c, &msg, &len, fds, &nfds);
 	if (r < 0) {
 		for (int i = 0; i < nfds; i++)
 			close(fds[i]);
 		return lib_broken(c, -r);
 	}
-	if (vl_reply_parse(msg, len, &root, &error, &rparams, &continues) < 0) {
+	if (vl_reply_parse(msg, len, &root, &error, &rparams, &continues) < 0 ||
+	    (write_failed && error == NULL)) {
+		if (write_failed && error == NULL)
+			json_object_put(root);
 		for (int i = 0; i < nfds; i++)
 			close(fds[i]);
-		return lib_broken(c, EPROTO);
+		return lib_broken(c, write_failed ? EPIPE : EPROTO);
 	}
 	if (error != NULL) {
 		int err = lib_error_errno(c, error, rparams);
