@@ -181,6 +181,9 @@ def connect_refused(port, family=socket.AF_INET, host="127.0.0.1"):
         s.connect((host, port))
     except ConnectionRefusedError:
         return True
+    except ConnectionResetError:
+        # Caught the listener as it closed: it was still there.
+        return False
     finally:
         s.close()
     return False
