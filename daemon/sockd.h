@@ -43,6 +43,8 @@ struct uidstat {
 struct uidstat *uidstat_get(uid_t uid);
 /* Forget uid's counters once they are both zero. */
 void uidstat_trim(uid_t uid);
+/* Forget all counters (at exit). */
+void uidstat_free_all(void);
 
 /* The daemon's own uid, which the default policy trusts like root. */
 extern uid_t sockd_uid;

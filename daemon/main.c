@@ -1,0 +1,293 @@
+/*
+ * sockd's main: the command line, the event loop and signals.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+#include <event2/event.h>
+#include <systemd/sd-daemon.h>
+
+#include "conn.h"
+#include "handle.h"
+#include "log.h"
+#include "policy.h"
+#include "resolver.h"
+#include "server.h"
+#include "sockd.h"
+
+#define RESOLVER_THREADS 4
+
+/* The help text. */
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: sockd [OPTION]...\n"
+		"Own kernel sockets and let other processes drive them over "
+		"varlink.\n"
+		"\n"
+		"  -s, --socket PATH              listen on PATH (default "
+		"/run/sockd/sockd.sock\n"
+		"                                 for root, "
+		"$XDG_RUNTIME_DIR/sockd/sockd.sock\n"
+		"                                 otherwise)\n"
+		"  -p, --policy FILE              the policy "
+		"(default " POLICY_DEFAULT_PATH "\n"
+		"                                 if it exists; else only root "
+		"and sockd's uid\n"
+		"                                 may use sockd); SIGHUP "
+		"reloads it\n"
+		"      --check-policy FILE        check FILE, print its rules, "
+		"exit 0 or 1\n"
+		"      --max-message BYTES        largest message (default "
+		"16777216)\n"
+		"      --max-connections N        connections in all (default "
+		"4096)\n"
+		"      --max-connections-per-uid N  per client uid (default "
+		"1024)\n"
+		"      --max-handles-per-uid N    sockets per owner uid "
+		"(default 4096)\n"
+		"  -v, --verbose                  log more (twice: debug)\n"
+		"  -h, --help                     show this help\n"
+		"  -V, --version                  show the version\n"
+		"\n"
+		"sockd runs in the foreground and logs to stderr. It tells "
+		"systemd when it is\n"
+		"ready (sd_notify) and exits cleanly on SIGTERM or SIGINT.\n"
+		"See sockd(8).\n");
+}
+
+/* Parse a number option within [min, max]; exits with status 2 when
+ * invalid. */
+static unsigned long long
+parse_count(const char *opt, const char *text, unsigned long long min,
+	    unsigned long long max)
+{
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	v = strtoull(text, &end, 10);
+	if (errno != 0 || end == text || *end != '\0' || v < min || v > max ||
+	    text[0] == '-') {
+		fprintf(stderr,
+			"sockd: %s: invalid value '%s' (%llu to %llu)\n", opt,
+			text, min, max);
+		exit(2);
+	}
+	return v;
+}
+
+/* The default socket path for this uid, or NULL. */
+static const char *
+default_socket(void)
+{
+	static char path[PATH_MAX];
+	const char *rt;
+
+	if (geteuid() == 0)
+		return "/run/sockd/sockd.sock";
+	rt = getenv("XDG_RUNTIME_DIR");
+	if (rt == NULL || rt[0] != '/')
+		return NULL;
+	snprintf(path, sizeof path, "%s/sockd/sockd.sock", rt);
+	return path;
+}
+
+/* SIGTERM / SIGINT: leave the loop. */
+static void
+on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	(void)what;
+	(void)arg;
+	log_info("signal %d: shutting down", (int)sig);
+	sd_notify(0, "STOPPING=1");
+	event_base_loopbreak(sockd_base);
+}
+
+/* SIGHUP: read the policy again; a broken file keeps the old one. */
+static void
+on_hup(evutil_socket_t sig, short what, void *arg)
+{
+	(void)sig;
+	(void)what;
+	(void)arg;
+	log_info("SIGHUP: reloading the policy");
+	policy_reload();
+}
+
+/* --check-policy: 0 and the effective rules, or 1 and the first error. */
+static int
+check_policy(const char *path)
+{
+	struct policy *p;
+	char err[512];
+
+	if (policy_load(path, &p, err, sizeof err) < 0) {
+		fprintf(stderr, "sockd: %s: %s\n", path, err);
+		return 1;
+	}
+	policy_print(p, stdout);
+	policy_free(p);
+	printf("%s: ok\n", path);
+	return 0;
+}
+
+/* Raise the soft limit on open files to the hard one. */
+static void
+raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			log_warn("cannot raise RLIMIT_NOFILE: %s",
+				 strerror(errno));
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	enum {
+		OPT_MAX_MESSAGE = 256,
+		OPT_MAX_CONNECTIONS,
+		OPT_MAX_CONNECTIONS_PER_UID,
+		OPT_MAX_HANDLES_PER_UID,
+		OPT_CHECK_POLICY,
+	};
+	static const struct option longopts[] = {
+	    {"socket", required_argument, NULL, 's'},
+	    {"policy", required_argument, NULL, 'p'},
+	    {"max-message", required_argument, NULL, OPT_MAX_MESSAGE},
+	    {"max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS},
+	    {"max-connections-per-uid", required_argument, NULL,
+	     OPT_MAX_CONNECTIONS_PER_UID},
+	    {"max-handles-per-uid", required_argument, NULL,
+	     OPT_MAX_HANDLES_PER_UID},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {"check-policy", required_argument, NULL, OPT_CHECK_POLICY},
+	    {NULL, 0, NULL, 0},
+	};
+	struct event *ev_term, *ev_int, *ev_hup;
+	int opt, r;
+
+	opterr = 0; /* our own message, not argv[0]'s */
+	while ((opt = getopt_long(argc, argv, "s:p:vhV", longopts, NULL)) !=
+	       -1) {
+		switch (opt) {
+		case 's':
+			cfg.socket_path = optarg;
+			break;
+		case 'p':
+			cfg.policy_path = optarg;
+			break;
+		case OPT_MAX_MESSAGE:
+			cfg.max_message =
+			    parse_count("--max-message", optarg,
+					SOCKD_MIN_MESSAGE, 1ULL << 30);
+			break;
+		case OPT_MAX_CONNECTIONS:
+			cfg.max_connections = parse_count("--max-connections",
+							  optarg, 1, 1000000);
+			break;
+		case OPT_MAX_CONNECTIONS_PER_UID:
+			cfg.max_connections_per_uid = parse_count(
+			    "--max-connections-per-uid", optarg, 1, 1000000);
+			break;
+		case OPT_MAX_HANDLES_PER_UID:
+			cfg.max_handles_per_uid = parse_count(
+			    "--max-handles-per-uid", optarg, 1, 100000000);
+			break;
+		case OPT_CHECK_POLICY:
+			return check_policy(optarg);
+		case 'v':
+			cfg.verbosity++;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("sockd %s\n", PACKAGE_VERSION);
+			return 0;
+		default:
+			fprintf(stderr,
+				"sockd: bad option '%s'; see sockd --help\n",
+				argv[optind - 1]);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr,
+			"sockd: unexpected argument '%s'; see sockd --help\n",
+			argv[optind]);
+		return 2;
+	}
+	log_init(cfg.verbosity);
+	if (cfg.socket_path == NULL)
+		cfg.socket_path = default_socket();
+	if (cfg.socket_path == NULL) {
+		log_err("no socket path: XDG_RUNTIME_DIR is not set; "
+			"use --socket PATH");
+		return 2;
+	}
+	/* Replies may need room for one whole message to be queued. */
+	if (cfg.max_output < cfg.max_message)
+		cfg.max_output = cfg.max_message;
+
+	sockd_uid = geteuid();
+	/* A policy that does not load at start is fatal: better no broker
+	 * than one with rules nobody meant. */
+	if (policy_reload() < 0)
+		return 1;
+	signal(SIGPIPE, SIG_IGN);
+	raise_nofile();
+	sockd_base = event_base_new();
+	if (sockd_base == NULL) {
+		log_err("cannot create the event loop");
+		return 1;
+	}
+	ev_term = evsignal_new(sockd_base, SIGTERM, on_signal, NULL);
+	ev_int = evsignal_new(sockd_base, SIGINT, on_signal, NULL);
+	ev_hup = evsignal_new(sockd_base, SIGHUP, on_hup, NULL);
+	if (ev_term == NULL || ev_int == NULL || ev_hup == NULL ||
+	    evsignal_add(ev_term, NULL) || evsignal_add(ev_int, NULL) ||
+	    evsignal_add(ev_hup, NULL)) {
+		log_err("cannot set up signal handling");
+		return 1;
+	}
+	r = resolver_init(RESOLVER_THREADS);
+	if (r < 0) {
+		log_err("cannot start the resolver: %s", strerror(-r));
+		return 1;
+	}
+	if (server_listen(cfg.socket_path) < 0)
+		return 1;
+	sd_notify(0, "READY=1");
+
+	event_base_dispatch(sockd_base);
+
+	server_close();
+	conn_free_all();
+	while (!TAILQ_EMPTY(&handles_all))
+		handle_close(TAILQ_FIRST(&handles_all));
+	resolver_stop();
+	event_free(ev_term);
+	event_free(ev_int);
+	event_free(ev_hup);
+	policy_set(NULL);
+	event_base_free(sockd_base);
+	libevent_global_shutdown();
+	uidstat_free_all();
+	log_info("stopped");
+	return 0;
+}
