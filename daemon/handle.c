@@ -11,7 +11,9 @@
 #include "call.h"
 #include "conn.h"
 #include "handle.h"
+#include "notify.h"
 #include "sockd.h"
+#include "store.h"
 
 struct handle_list handles_all = TAILQ_HEAD_INITIALIZER(handles_all);
 
@@ -19,7 +21,9 @@ static struct handle **by_id;	/* buckets, hash of id */
 static struct handle **by_name; /* buckets, hash of (owner, name) */
 static size_t nbuckets;		/* a power of two, same for both */
 static size_t nhandles;
+static size_t npersistent;
 static uint64_t next_id = 1;
+static uint64_t id_ceiling; /* ids below it are reserved in the store */
 
 /* Bucket of an id. */
 static size_t
@@ -79,6 +83,59 @@ handle_grow(void)
 	return 0;
 }
 
+/* Name rules, shared by Socket and the store. */
+bool
+handle_name_valid(const char *name)
+{
+	bool digits = true;
+	size_t len = 0;
+
+	for (const unsigned char *p = (const void *)name; *p; p++, len++) {
+		if (*p <= ' ' || *p == 0x7f)
+			return false;
+		if (*p < '0' || *p > '9')
+			digits = false;
+	}
+	return len > 0 && len <= HANDLE_NAME_MAX && !digits;
+}
+
+/* A new handle with this id in the tables and lists; NULL when out of
+ * memory. */
+static struct handle *
+handle_insert(uint64_t id, int fd, uid_t owner, int family, int type, int proto,
+	      struct conn *scope, const char *name)
+{
+	struct handle *h;
+
+	if (nhandles >= nbuckets && handle_grow() < 0)
+		return NULL;
+	h = calloc(1, sizeof *h);
+	if (h == NULL)
+		return NULL;
+	if (name != NULL && (h->name = strdup(name)) == NULL) {
+		free(h);
+		return NULL;
+	}
+	h->id = id;
+	h->fd = fd;
+	h->owner = owner;
+	h->family = family;
+	h->type = type;
+	h->proto = proto;
+	h->timeout = -1;
+	h->scope = scope;
+	LIST_INIT(&h->waits);
+	TAILQ_INSERT_TAIL(&handles_all, h, all);
+	if (scope != NULL)
+		TAILQ_INSERT_TAIL(&scope->handles, h, scoped);
+	else
+		npersistent++;
+	handle_link(h);
+	nhandles++;
+	notify_changed();
+	return h;
+}
+
 /* Create a handle for fd. */
 int
 handle_new(int fd, uid_t owner, int family, int type, int proto,
@@ -94,29 +151,42 @@ handle_new(int fd, uid_t owner, int family, int type, int proto,
 		return -EMFILE;
 	if (name != NULL && handle_find_name(owner, name) != NULL)
 		return -EEXIST;
-	if (nhandles >= nbuckets && handle_grow() < 0)
-		return -ENOMEM;
-	h = calloc(1, sizeof *h);
+	/* Ids are reserved on disk in blocks, so that a crash cannot make
+	 * the next start hand out one again. */
+	if (next_id >= id_ceiling)
+		id_ceiling = store_reserve_ids(next_id);
+	h = handle_insert(next_id, fd, owner, family, type, proto, scope, name);
 	if (h == NULL)
 		return -ENOMEM;
-	if (name != NULL && (h->name = strdup(name)) == NULL) {
-		free(h);
+	next_id++;
+	us->handles++;
+	if (scope == NULL)
+		store_add(h);
+	*ret = h;
+	return 0;
+}
+
+/* Create a handle that survived a restart. */
+int
+handle_restore(int fd, uint64_t id, uid_t owner, int family, int type,
+	       int proto, const char *name, double timeout, struct handle **ret)
+{
+	struct uidstat *us = uidstat_get(owner);
+	struct handle *h;
+
+	if (us == NULL)
 		return -ENOMEM;
-	}
-	h->id = next_id++;
-	h->fd = fd;
-	h->owner = owner;
-	h->family = family;
-	h->type = type;
-	h->proto = proto;
-	h->timeout = -1;
-	h->scope = scope;
-	LIST_INIT(&h->waits);
-	TAILQ_INSERT_TAIL(&handles_all, h, all);
-	if (scope != NULL)
-		TAILQ_INSERT_TAIL(&scope->handles, h, scoped);
-	handle_link(h);
-	nhandles++;
+	if (handle_find(id) != NULL ||
+	    (name != NULL && handle_find_name(owner, name) != NULL))
+		return -EEXIST;
+	h = handle_insert(id, fd, owner, family, type, proto, NULL, name);
+	if (h == NULL)
+		return -ENOMEM;
+	h->timeout = timeout;
+	/* Whoever held it before may still hold the fd (FileNo). */
+	h->shared = true;
+	if (id >= next_id)
+		next_id = id + 1;
 	us->handles++;
 	*ret = h;
 	return 0;
@@ -174,7 +244,10 @@ handle_forget(struct handle *h)
 	TAILQ_REMOVE(&handles_all, h, all);
 	if (h->scope != NULL)
 		TAILQ_REMOVE(&h->scope->handles, h, scoped);
+	else
+		npersistent--;
 	nhandles--;
+	notify_changed();
 	us = uidstat_get(h->owner);
 	if (us != NULL)
 		us->handles--;
@@ -189,6 +262,8 @@ handle_close(struct handle *h)
 {
 	int fd = h->fd;
 
+	if (h->scope == NULL)
+		store_remove(h);
 	handle_forget(h);
 	close(fd);
 }
@@ -199,7 +274,54 @@ handle_detach(struct handle *h)
 {
 	int fd = h->fd;
 
+	if (h->scope == NULL)
+		store_remove(h);
 	handle_forget(h);
 	return fd;
 }
 
+/* Close, leaving the fd store alone. */
+void
+handle_release(struct handle *h)
+{
+	int fd = h->fd;
+
+	handle_forget(h);
+	close(fd);
+}
+
+/* Set the timeout; the store keeps a persistent handle's. */
+void
+handle_set_timeout(struct handle *h, double timeout)
+{
+	if (h->timeout == timeout)
+		return;
+	h->timeout = timeout;
+	if (h->scope == NULL)
+		store_update(h);
+}
+
+size_t
+handle_count(void)
+{
+	return nhandles;
+}
+
+size_t
+handle_count_persistent(void)
+{
+	return npersistent;
+}
+
+uint64_t
+handle_next_id(void)
+{
+	return next_id;
+}
+
+void
+handle_set_next_id(uint64_t id)
+{
+	if (id > next_id)
+		next_id = id;
+}

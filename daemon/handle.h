@@ -6,6 +6,7 @@
 #define SOCKD_HANDLE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/queue.h>
 #include <sys/types.h>
@@ -44,14 +45,41 @@ int handle_new(int fd, uid_t owner, int family, int type, int proto,
 	       struct conn *scope, const char *name, unsigned quota,
 	       struct handle **ret);
 
+/* Make a persistent handle again, with the id and metadata it had before
+ * a restart (no quota: it existed already). 0, -EEXIST for an id or name
+ * in use, -ENOMEM. fd is not closed on failure. */
+int handle_restore(int fd, uint64_t id, uid_t owner, int family, int type,
+		   int proto, const char *name, double timeout,
+		   struct handle **ret);
+
+/* A handle name: 1 to HANDLE_NAME_MAX bytes, no spaces or control
+ * characters, not all digits (it must never read as a handle number). */
+#define HANDLE_NAME_MAX 255
+bool handle_name_valid(const char *name);
+
 /* The handle with this id, or NULL. */
 struct handle *handle_find(uint64_t id);
 /* The handle of owner with this name, or NULL. */
 struct handle *handle_find_name(uid_t owner, const char *name);
 
-/* Close the socket and forget the handle; calls waiting on it are told. */
+/* Close the socket and forget the handle; calls waiting on it are told.
+ * A persistent handle leaves the fd store too. */
 void handle_close(struct handle *h);
 /* Forget the handle but keep the socket: returns its fd. */
 int handle_detach(struct handle *h);
+/* Close the socket at shutdown: a persistent handle stays in the fd store,
+ * to come back at the next start. */
+void handle_release(struct handle *h);
+
+/* settimeout(): seconds, < 0 for null (blocking). */
+void handle_set_timeout(struct handle *h, double timeout);
+
+/* How many handles there are, and how many of them are persistent. */
+size_t handle_count(void);
+size_t handle_count_persistent(void);
+/* The id the next handle gets; at start, the first one not used before
+ * (ids are never reused, across restarts too). */
+uint64_t handle_next_id(void);
+void handle_set_next_id(uint64_t id);
 
 #endif

@@ -16,10 +16,12 @@
 #include "conn.h"
 #include "handle.h"
 #include "log.h"
+#include "notify.h"
 #include "policy.h"
 #include "resolver.h"
 #include "server.h"
 #include "sockd.h"
+#include "store.h"
 
 #define RESOLVER_THREADS 4
 
@@ -107,7 +109,7 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	(void)what;
 	(void)arg;
 	log_info("signal %d: shutting down", (int)sig);
-	sd_notify(0, "STOPPING=1");
+	notify_stopping();
 	event_base_loopbreak(sockd_base);
 }
 
@@ -119,7 +121,9 @@ on_hup(evutil_socket_t sig, short what, void *arg)
 	(void)what;
 	(void)arg;
 	log_info("SIGHUP: reloading the policy");
+	notify_reloading();
 	policy_reload();
+	notify_ready();
 }
 
 /* --check-policy: 0 and the effective rules, or 1 and the first error. */
@@ -137,6 +141,37 @@ check_policy(const char *path)
 	policy_free(p);
 	printf("%s: ok\n", path);
 	return 0;
+}
+
+/* The sockets the service manager passed (LISTEN_FDS): control sockets to
+ * serve, and stored handles to take back. Returns how many control sockets
+ * are served, or -1 on a fatal error. */
+static int
+take_passed_fds(void)
+{
+	char **names = NULL;
+	int n, served = 0;
+
+	n = sd_listen_fds_with_names(1, &names);
+	if (n < 0) {
+		log_err("cannot read the passed fds: %s", strerror(-n));
+		return -1;
+	}
+	for (int i = 0; i < n; i++) {
+		int fd = SD_LISTEN_FDS_START + i;
+		const char *name = names ? names[i] : "unknown";
+
+		if (store_is_fdname(name))
+			store_restore(fd, name);
+		else if (server_adopt(fd, name) == 0)
+			served++;
+		else
+			close(fd);
+	}
+	for (int i = 0; names != NULL && i < n; i++)
+		free(names[i]);
+	free(names);
+	return served;
 }
 
 /* Raise the soft limit on open files to the hard one. */
@@ -179,7 +214,7 @@ main(int argc, char **argv)
 	    {NULL, 0, NULL, 0},
 	};
 	struct event *ev_term, *ev_int, *ev_hup;
-	int opt, r;
+	int opt, r, served;
 
 	opterr = 0; /* our own message, not argv[0]'s */
 	while ((opt = getopt_long(argc, argv, "s:p:vhV", longopts, NULL)) !=
@@ -233,13 +268,6 @@ main(int argc, char **argv)
 		return 2;
 	}
 	log_init(cfg.verbosity);
-	if (cfg.socket_path == NULL)
-		cfg.socket_path = default_socket();
-	if (cfg.socket_path == NULL) {
-		log_err("no socket path: XDG_RUNTIME_DIR is not set; "
-			"use --socket PATH");
-		return 2;
-	}
 	/* Replies may need room for one whole message to be queued. */
 	if (cfg.max_output < cfg.max_message)
 		cfg.max_output = cfg.max_message;
@@ -270,16 +298,41 @@ main(int argc, char **argv)
 		log_err("cannot start the resolver: %s", strerror(-r));
 		return 1;
 	}
-	if (server_listen(cfg.socket_path) < 0)
+	if (notify_init() < 0) {
+		log_err("cannot set up the notify timers");
 		return 1;
-	sd_notify(0, "READY=1");
+	}
+	store_init();
+	served = take_passed_fds();
+	if (served < 0)
+		return 1;
+	store_sweep();
+	if (served == 0) {
+		/* Not socket-activated: make the control socket. */
+		if (cfg.socket_path == NULL)
+			cfg.socket_path = default_socket();
+		if (cfg.socket_path == NULL) {
+			log_err("no socket path: XDG_RUNTIME_DIR is not set; "
+				"use --socket PATH");
+			return 2;
+		}
+		if (server_listen(cfg.socket_path) < 0)
+			return 1;
+	} else if (cfg.socket_path != NULL) {
+		log_notice("socket-activated: --socket %s is not used",
+			   cfg.socket_path);
+	}
+	notify_ready();
 
 	event_base_dispatch(sockd_base);
 
 	server_close();
 	conn_free_all();
+	/* Persistent handles stay in the fd store, for the next start. */
 	while (!TAILQ_EMPTY(&handles_all))
-		handle_close(TAILQ_FIRST(&handles_all));
+		handle_release(TAILQ_FIRST(&handles_all));
+	store_shutdown();
+	notify_free();
 	resolver_stop();
 	event_free(ev_term);
 	event_free(ev_int);

@@ -24,7 +24,7 @@ op_set_timeout(struct call *c)
 
 	if (t != NULL && v < 0)
 		return call_invalid(c, "timeout");
-	c->handle->timeout = v;
+	handle_set_timeout(c->handle, v);
 	return call_reply(c, NULL);
 }
 
@@ -43,8 +43,9 @@ op_get_timeout(struct call *c)
 static int
 op_set_blocking(struct call *c)
 {
-	c->handle->timeout =
-	    json_object_get_boolean(call_param(c, "blocking")) ? -1 : 0;
+	handle_set_timeout(
+	    c->handle,
+	    json_object_get_boolean(call_param(c, "blocking")) ? -1 : 0);
 	return call_reply(c, NULL);
 }
 

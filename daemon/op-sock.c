@@ -14,8 +14,6 @@
 #include "method.h"
 #include "names.h"
 
-#define NAME_MAX_LEN 255 /* longest handle name */
-
 /* Make sure the socket is non-blocking: a client holding the fd from
  * FileNo may have cleared O_NONBLOCK on the shared file. */
 static void
@@ -23,22 +21,6 @@ op_nonblock(struct handle *h)
 {
 	if (h->shared)
 		fcntl(h->fd, F_SETFL, fcntl(h->fd, F_GETFL) | O_NONBLOCK);
-}
-
-/* A handle name: no spaces or control characters, and not all digits
- * (a name must never read as a handle number). */
-static bool
-op_name_valid(const char *name)
-{
-	bool digits = true;
-
-	for (const unsigned char *p = (const void *)name; *p; p++) {
-		if (*p <= ' ' || *p == 0x7f)
-			return false;
-		if (*p < '0' || *p > '9')
-			digits = false;
-	}
-	return !digits;
 }
 
 /* socket(): a new handle. */
@@ -52,12 +34,9 @@ op_socket(struct call *c)
 	int fd, r;
 
 	if (name != NULL) {
-		size_t len = strlen(name);
-
-		if (len == 0 || len > NAME_MAX_LEN ||
-		    len != (size_t)json_object_get_string_len(
-			       call_param(c, "name")) ||
-		    !op_name_valid(name))
+		if (strlen(name) != (size_t)json_object_get_string_len(
+					call_param(c, "name")) ||
+		    !handle_name_valid(name))
 			return call_invalid(c, "name");
 		if (handle_find_name(c->conn->uid, name) != NULL)
 			return call_oserror(

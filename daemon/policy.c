@@ -398,6 +398,15 @@ policy_describe(void)
 	return text;
 }
 
+static bool reload_failed; /* the last reload kept the old policy */
+
+/* Did the last reload fail? */
+bool
+policy_reload_failed(void)
+{
+	return reload_failed;
+}
+
 /* Load the configured policy file and put it in force. */
 int
 policy_reload(void)
@@ -410,6 +419,7 @@ policy_reload(void)
 	if (path == NULL) {
 		if (access(POLICY_DEFAULT_PATH, F_OK) < 0) {
 			policy_set(NULL);
+			reload_failed = false;
 			log_info("no %s: using the default policy",
 				 POLICY_DEFAULT_PATH);
 			return 0;
@@ -420,9 +430,11 @@ policy_reload(void)
 	if (r < 0) {
 		log_err("policy %s: %s; keeping %s", path, err,
 			policy_describe());
+		reload_failed = true;
 		return r;
 	}
 	policy_set(p);
+	reload_failed = false;
 	log_notice("loaded %s", policy_describe());
 	return 0;
 }

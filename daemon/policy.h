@@ -49,6 +49,10 @@ struct policy_req {
 /* Parse the policy in path. Returns 0 and the policy, or -errno with a
  * message (naming the line when it can) in err. */
 int policy_load(const char *path, struct policy **ret, char *err, size_t size);
+/* The same for the len bytes of text (a NUL among them is an error);
+ * path is only recorded, for messages. */
+int policy_parse(const char *text, size_t len, const char *path,
+		 struct policy **ret, char *err, size_t size);
 void policy_free(struct policy *p);
 /* Print the effective rules (for --check-policy). */
 void policy_print(const struct policy *p, FILE *f);
@@ -58,6 +62,8 @@ void policy_set(struct policy *p);
 /* Read cfg.policy_path (or the default path, if it exists) and put it in
  * force; on error keep the old one. Returns 0 or -errno, logged. */
 int policy_reload(void);
+/* Did the last policy_reload() keep the old policy? */
+bool policy_reload_failed(void);
 /* A one-line summary for logs and STATUS=. */
 const char *policy_describe(void);
 

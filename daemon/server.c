@@ -1,7 +1,7 @@
 /*
- * The control socket: create it (mode 0666, stale files replaced, a live
- * daemon left alone), accept clients, and survive running out of file
- * descriptors without spinning.
+ * The control sockets: create one (mode 0666, stale files replaced, a live
+ * daemon left alone) or take those the service manager passed, accept
+ * clients, and survive running out of file descriptors without spinning.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,6 +14,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 #include <event2/event.h>
+#include <systemd/sd-daemon.h>
 
 #include "conn.h"
 #include "log.h"
@@ -21,12 +22,18 @@
 #include "sockd.h"
 
 #define SERVER_ACCEPT_BATCH 32
+#define SERVER_MAX	    16 /* control sockets */
 
-static int server_fd = -1;
-static struct event *server_ev;
+struct listener {
+	int fd;
+	struct event *ev;
+	char *path; /* the socket file we created; NULL when passed */
+};
+
+static struct listener listeners[SERVER_MAX];
+static size_t nlisteners;
 static int reserve_fd = -1; /* kept to shed clients when out of fds */
 static bool shedding;	    /* a burst of EMFILE has been logged */
-static char *server_path;   /* the socket file we created */
 
 /* Make the directories leading to path (like mkdir -p of its parent). */
 static int
@@ -107,6 +114,34 @@ server_accept_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* Serve fd (listening, non-blocking); path is the file to remove at exit,
+ * or NULL. */
+static int
+server_add(int fd, const char *path)
+{
+	struct listener *l = &listeners[nlisteners];
+
+	if (nlisteners == SERVER_MAX) {
+		log_err("more than %d control sockets", SERVER_MAX);
+		return -E2BIG;
+	}
+	l->ev = event_new(sockd_base, fd, EV_READ | EV_PERSIST,
+			  server_accept_cb, NULL);
+	l->path = path ? strdup(path) : NULL;
+	if (l->ev == NULL || (path && l->path == NULL) ||
+	    event_add(l->ev, NULL) < 0) {
+		if (l->ev != NULL)
+			event_free(l->ev);
+		free(l->path);
+		return -ENOMEM;
+	}
+	l->fd = fd;
+	nlisteners++;
+	if (reserve_fd < 0)
+		reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	return 0;
+}
+
 /* Create the control socket at path and start accepting. */
 int
 server_listen(const char *path)
@@ -162,34 +197,63 @@ server_listen(const char *path)
 		close(fd);
 		return r;
 	}
-	server_ev = event_new(sockd_base, fd, EV_READ | EV_PERSIST,
-			      server_accept_cb, NULL);
-	server_path = strdup(path);
-	if (server_ev == NULL || server_path == NULL ||
-	    event_add(server_ev, NULL) < 0) {
+	r = server_add(fd, path);
+	if (r < 0) {
 		close(fd);
-		return -ENOMEM;
+		unlink(path);
+		return r;
 	}
-	server_fd = fd;
-	reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	log_info("listening on %s", path);
 	return 0;
 }
 
-/* Stop accepting and remove the socket file. */
+/* Serve a socket the service manager passed, if it is a listening Unix
+ * stream socket: 0, or -ENOTSOCK (logged) when it is anything else. The
+ * socket file belongs to the manager: it stays at exit. */
+int
+server_adopt(int fd, const char *fdname)
+{
+	struct sockaddr_un sun;
+	socklen_t len = sizeof sun;
+	int r;
+
+	if (sd_is_socket_unix(fd, SOCK_STREAM, 1, NULL, 0) <= 0) {
+		log_err("passed fd %d (%s) is not a listening Unix stream "
+			"socket: refused",
+			fd, fdname);
+		return -ENOTSOCK;
+	}
+	/* accept() must never block the loop. */
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0)
+		return -errno;
+	r = server_add(fd, NULL);
+	if (r < 0)
+		return r;
+	memset(&sun, 0, sizeof sun);
+	if (getsockname(fd, (struct sockaddr *)&sun, &len) == 0 &&
+	    len > offsetof(struct sockaddr_un, sun_path) &&
+	    sun.sun_path[0] != '\0')
+		log_info("listening on %s (passed as %s)", sun.sun_path,
+			 fdname);
+	else
+		log_info("listening on passed fd %d (%s)", fd, fdname);
+	return 0;
+}
+
+/* Stop accepting, and remove the socket files we created. */
 void
 server_close(void)
 {
-	if (server_ev != NULL)
-		event_free(server_ev);
-	server_ev = NULL;
-	if (server_fd >= 0)
-		close(server_fd);
-	server_fd = -1;
-	if (server_path != NULL)
-		unlink(server_path);
-	free(server_path);
-	server_path = NULL;
+	for (size_t i = 0; i < nlisteners; i++) {
+		struct listener *l = &listeners[i];
+
+		event_free(l->ev);
+		close(l->fd);
+		if (l->path != NULL)
+			unlink(l->path);
+		free(l->path);
+	}
+	nlisteners = 0;
 	if (reserve_fd >= 0)
 		close(reserve_fd);
 	reserve_fd = -1;

@@ -4,7 +4,11 @@
 #ifndef SOCKD_SERVER_H
 #define SOCKD_SERVER_H
 
+/* Create the control socket at path (removed again at exit). */
 int server_listen(const char *path);
+/* Serve a listening Unix socket passed by the service manager. */
+int server_adopt(int fd, const char *fdname);
+/* Stop serving; remove the files server_listen() made. */
 void server_close(void);
 
 #endif
