@@ -319,8 +319,8 @@ main(int argc, char **argv)
 		if (server_listen(cfg.socket_path) < 0)
 			return 1;
 	} else if (cfg.socket_path != NULL) {
-		log_notice("socket-activated: --socket %s is not used",
-			   cfg.socket_path);
+		log_info("socket-activated: --socket %s is not used",
+			 cfg.socket_path);
 	}
 	notify_ready();
 

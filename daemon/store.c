@@ -388,10 +388,10 @@ store_restore(int fd, const char *fdname)
 		goto drop;
 	}
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-	log_info("handle %" PRIu64 "%s%s%s of uid %u restored from the fd "
-		 "store",
-		 id, h->name ? " (" : "", h->name ? h->name : "",
-		 h->name ? ")" : "", (unsigned)h->owner);
+	log_notice("handle %" PRIu64 "%s%s%s of uid %u restored from the fd "
+		   "store",
+		   id, h->name ? " (" : "", h->name ? h->name : "",
+		   h->name ? ")" : "", (unsigned)h->owner);
 	json_object_put(obj);
 	return;
 drop:

@@ -18,6 +18,7 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+from notify import NotifyListener  # noqa: E402
 from varlink import Client  # noqa: E402
 
 TESTS = os.path.dirname(os.path.abspath(__file__))
@@ -42,19 +43,15 @@ class Daemon:
         self.args = list(args)
         self.notify_path = os.path.join(tmpdir, "notify")
         self.stderr_path = os.path.join(tmpdir, "stderr")
-        self.notifications = []
         self.clients = []
         self.returncode = None
-
-        self.notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM
-                                    | socket.SOCK_CLOEXEC)
-        self.notify.bind(self.notify_path)
-        os.chmod(self.notify_path, 0o666)
+        self.notify = NotifyListener(self.notify_path)
 
         full_env = dict(os.environ)
         full_env.pop("LISTEN_FDS", None)
         full_env.pop("LISTEN_PID", None)
         full_env.pop("WATCHDOG_USEC", None)
+        full_env.pop("RUNTIME_DIRECTORY", None)
         full_env["NOTIFY_SOCKET"] = self.notify_path
         if env:
             full_env.update(env)
@@ -80,24 +77,18 @@ class Daemon:
                 self.proc.wait()
                 pytest.fail(f"no READY=1 from sockd within "
                             f"{START_DEADLINE} s:\n{self.stderr()}")
-            self.read_notify(0.05)
+            self.notify.wait_count(len(self.notify.snapshot()) + 1, 0.05)
         assert os.path.exists(self.path), \
             "READY=1 sent before the socket exists"
 
-    def read_notify(self, timeout):
-        """Collect notify datagrams arriving within timeout."""
-        self.notify.settimeout(timeout)
-        try:
-            while True:
-                data = self.notify.recv(4096)
-                self.notifications.append(data.decode("utf-8", "replace"))
-                self.notify.settimeout(0)
-        except (BlockingIOError, socket.timeout):
-            pass
+    @property
+    def notifications(self):
+        """The texts of the notify datagrams so far."""
+        return self.notify.texts()
 
     def notified(self, line):
         """True when a notify datagram contained the line line."""
-        return any(line in n.split("\n") for n in self.notifications)
+        return self.notify.has_line(line)
 
     def ready(self):
         return self.notified("READY=1")
@@ -136,7 +127,6 @@ class Daemon:
             self.proc.wait()
             self.returncode = "no exit within %s s of SIGTERM" % \
                 STOP_DEADLINE
-        self.read_notify(0)
         for c in self.clients:
             c.close()
         self.notify.close()

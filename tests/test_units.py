@@ -96,7 +96,8 @@ def units(tmp_path_factory):
     d = tmp_path_factory.mktemp("units")
     with open(SERVICE) as f:
         text = f.read()
-    text, n = re.subn(r"^ExecStart=\S+", f"ExecStart={SOCKD}", text,
+    text, n = re.subn(r"^ExecStart=\S+",
+                      f"ExecStart={os.path.abspath(SOCKD)}", text,
                       flags=re.M)
     assert n == 1, "sockd.service has no single ExecStart= line"
     (d / "sockd.service").write_text(text)
