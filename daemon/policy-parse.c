@@ -149,6 +149,9 @@ parse_line_of(const struct parse *ps, const char *key)
 	return line;
 }
 
+static int parse_fail(struct parse *ps, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* Record an error about key (the first one wins); returns -EINVAL. */
 static int
 parse_fail(struct parse *ps, const char *key, const char *fmt, ...)
@@ -596,9 +599,9 @@ policy_free(struct policy *p)
 	free(p);
 }
 
-/* Read the whole file, NUL-terminated. */
+/* Read the whole file, NUL-terminated; its length in *ret_len. */
 static char *
-policy_read(const char *path, int *ret_err)
+policy_read(const char *path, size_t *ret_len, int *ret_err)
 {
 	FILE *f = fopen(path, "re");
 	struct stat st;
@@ -623,58 +626,58 @@ policy_read(const char *path, int *ret_err)
 	n = fread(text, 1, (size_t)st.st_size, f);
 	text[n] = '\0';
 	fclose(f);
+	*ret_len = n;
 	return text;
 }
 
-/* Parse a policy file. */
-int
-policy_load(const char *path, struct policy **ret, char *err, size_t size)
+/* The line of offset at in text, counting from 1. */
+static int
+line_at(const char *text, size_t at)
 {
-	struct parse ps = {.err = err, .size = size};
+	int line = 1;
+
+	for (size_t i = 0; i < at && text[i] != '\0'; i++)
+		line += text[i] == '\n';
+	return line;
+}
+
+/* Parse the text of a policy, NUL-terminated: the scanners that find
+ * line numbers rely on it. */
+static int
+policy_parse_text(const char *text, size_t len, const char *path,
+		  struct policy **ret, char *err, size_t size)
+{
+	struct parse ps = {.text = text, .err = err, .size = size};
 	struct json_tokener *tok;
 	json_object *root = NULL, *rules;
 	struct policy *p;
 	int r = 0;
-	char *text;
 
-	text = policy_read(path, &r);
-	if (text == NULL) {
-		snprintf(err, size, "%s: %s", path, strerror(-r));
-		return r;
-	}
-	ps.text = text;
 	tok = json_tokener_new_ex(16);
 	if (tok != NULL)
-		root = json_tokener_parse_ex(tok, text, (int)strlen(text));
+		root = json_tokener_parse_ex(tok, text, (int)len);
 	if (root == NULL) {
 		size_t at = tok ? json_tokener_get_parse_end(tok) : 0;
-		int line = 1;
 
-		for (size_t i = 0; i < at && text[i]; i++)
-			line += text[i] == '\n';
 		snprintf(
-		    err, size, "line %d: not valid JSON (%s)", line,
+		    err, size, "line %d: not valid JSON (%s)",
+		    line_at(text, at),
 		    tok == NULL ? "out of memory"
 		    : json_tokener_get_error(tok) == json_tokener_continue
 			? "the file ends inside the object"
 			: json_tokener_error_desc(json_tokener_get_error(tok)));
 		json_tokener_free(tok);
-		free(text);
 		return -EINVAL;
 	}
 	{
 		size_t end = skip_blank(text, json_tokener_get_parse_end(tok));
 
 		if (text[end] != '\0') {
-			int line = 1;
-
-			for (size_t i = 0; i < end; i++)
-				line += text[i] == '\n';
 			snprintf(err, size,
-				 "line %d: text after the policy object", line);
+				 "line %d: text after the policy object",
+				 line_at(text, end));
 			json_tokener_free(tok);
 			json_object_put(root);
-			free(text);
 			return -EINVAL;
 		}
 	}
@@ -731,6 +734,55 @@ policy_load(const char *path, struct policy **ret, char *err, size_t size)
 	*ret = p;
 out:
 	json_object_put(root);
+	return r;
+}
+
+/* Parse the len bytes of a policy at text. */
+int
+policy_parse(const char *text, size_t len, const char *path,
+	     struct policy **ret, char *err, size_t size)
+{
+	const char *nul = memchr(text, '\0', len);
+	char *copy;
+	int r;
+
+	/* A NUL would end the text early for the JSON parser and hide
+	 * whatever follows it. */
+	if (nul != NULL) {
+		snprintf(err, size, "line %d: a NUL byte in the file",
+			 line_at(text, (size_t)(nul - text)));
+		return -EINVAL;
+	}
+	if (len > POLICY_MAX_SIZE) {
+		snprintf(err, size, "%s: %s", path, strerror(EFBIG));
+		return -EFBIG;
+	}
+	copy = malloc(len + 1);
+	if (copy == NULL) {
+		snprintf(err, size, "out of memory");
+		return -ENOMEM;
+	}
+	memcpy(copy, text, len);
+	copy[len] = '\0';
+	r = policy_parse_text(copy, len, path, ret, err, size);
+	free(copy);
+	return r;
+}
+
+/* Parse a policy file. */
+int
+policy_load(const char *path, struct policy **ret, char *err, size_t size)
+{
+	size_t len = 0;
+	char *text;
+	int r = 0;
+
+	text = policy_read(path, &len, &r);
+	if (text == NULL) {
+		snprintf(err, size, "%s: %s", path, strerror(-r));
+		return r;
+	}
+	r = policy_parse(text, len, path, ret, err, size);
 	free(text);
 	return r;
 }
