@@ -13,7 +13,7 @@
 static int log_max = LOG_NOTICE;
 static int log_journal;
 
-/* Decide where and how much to log: -v shows info, -vv debug. */
+/* Decide where and how much to log: -v adds info and debug lines. */
 void
 log_init(int verbosity)
 {
@@ -21,9 +21,7 @@ log_init(int verbosity)
 	unsigned long long dev, ino;
 	struct stat st;
 
-	log_max = LOG_NOTICE + verbosity;
-	if (log_max > LOG_DEBUG)
-		log_max = LOG_DEBUG;
+	log_max = verbosity > 0 ? LOG_DEBUG : LOG_NOTICE;
 	if (js != NULL && sscanf(js, "%llu:%llu", &dev, &ino) == 2 &&
 	    fstat(2, &st) == 0 && st.st_dev == dev && st.st_ino == ino)
 		log_journal = 1;

@@ -55,7 +55,7 @@ usage(FILE *f)
 		"1024)\n"
 		"      --max-handles-per-uid N    sockets per owner uid "
 		"(default 4096)\n"
-		"  -v, --verbose                  log more (twice: debug)\n"
+		"  -v, --verbose                  log more: info and debug lines\n"
 		"  -h, --help                     show this help\n"
 		"  -V, --version                  show the version\n"
 		"\n"

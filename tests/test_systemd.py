@@ -507,3 +507,53 @@ def test_no_fd_store_without_runtime_directory(sockd):
     assert sockd.stop() == 0
     assert not any("FDSTORE=1" in t.split("\n")
                    for t in sockd.notifications), sockd.notifications
+
+
+# -- logging -----------------------------------------------------------------
+
+
+def journal_daemon(start_sockd, *args):
+    """A sockd whose stderr is a file that JOURNAL_STREAM names, as systemd
+    does when stderr is the journal."""
+    tmpdir = make_tmpdir()
+    path = os.path.join(tmpdir, "stderr")
+    open(path, "wb").close()
+    st = os.stat(path)
+    return start_sockd(*args, env={"JOURNAL_STREAM":
+                                   f"{st.st_dev}:{st.st_ino}"},
+                       tmpdir=tmpdir)
+
+
+def log_lines(d):
+    assert d.stop() == 0
+    return [line for line in d.stderr().split("\n") if line]
+
+
+def test_journal_lines_carry_priorities(start_sockd):
+    d = journal_daemon(start_sockd, "-v")
+    call(d.client(), "List")
+    lines = log_lines(d)
+    assert lines and all(line[:3] in ("<3>", "<4>", "<5>", "<6>", "<7>")
+                         for line in lines), lines
+    assert any(line.startswith("<6>listening on ") for line in lines), lines
+    assert any(line.startswith("<7>connection from uid ")
+               for line in lines), lines
+
+
+def test_plain_lines_without_the_journal(start_sockd):
+    d = start_sockd("-v", env={"JOURNAL_STREAM": "1:2"})  # not our stderr
+    call(d.client(), "List")
+    lines = log_lines(d)
+    assert lines and all(line.startswith("sockd: ") for line in lines), lines
+
+
+def test_debug_lines_only_with_v(start_sockd, tmpdir_short):
+    policy = os.path.join(tmpdir_short, "policy.json")
+    with open(policy, "w") as f:
+        f.write('{"rules": []}')
+    quiet = journal_daemon(start_sockd, "--policy", policy)
+    call(quiet.client(), "List")
+    lines = log_lines(quiet)
+    # Notices still show; info and debug lines do not.
+    assert f"<5>loaded policy {policy} (0 rules)" in lines, lines
+    assert not [line for line in lines if line[:3] in ("<6>", "<7>")], lines
