@@ -449,11 +449,10 @@ nc_wait(struct nc *nc, pid_t pid)
 }
 
 /*
- * Relay through Send and Recv calls, for when the policy keeps the socket
- * in sockd: this process sends stdin, a child receives into stdout on its
- * own connection (a call that waits holds its connection). Attach, an
- * upgraded connection carrying the raw bytes, is the better fallback once
- * sockd implements it, and will come before this one.
+ * Relay through Send and Recv calls, for a datagram socket the policy
+ * keeps in sockd (Attach takes only streams): this process sends stdin, a
+ * child receives into stdout on its own connection (a call that waits
+ * holds its connection).
  */
 static int
 nc_relay_calls(struct nc *nc, sockc_handle_t h)
@@ -476,7 +475,8 @@ nc_relay_calls(struct nc *nc, sockc_handle_t h)
 }
 
 /* Move bytes for handle h until both directions end: through its own fd
- * when sockd hands it over, else through calls. */
+ * when sockd hands it over; when the policy keeps it in sockd, through the
+ * control connection upgraded by Attach (a stream), else through calls. */
 static int
 nc_relay(struct nc *nc, sockc_handle_t h)
 {
@@ -486,10 +486,20 @@ nc_relay(struct nc *nc, sockc_handle_t h)
 	if (fd >= 0)
 		return nc_relay_fd(nc, fd);
 	error = sockc_error_name(nc->c);
-	if (errno == EACCES && error != NULL &&
-	    strcmp(error, "io.sockd.OSError") == 0)
+	if (errno != EACCES || error == NULL ||
+	    strcmp(error, "io.sockd.OSError") != 0)
+		return cli_fail(nc->cli, nc->c, "fileno");
+	if (nc->socktype != SOCK_STREAM)
 		return nc_relay_calls(nc, h);
-	return cli_fail(nc->cli, nc->c, "fileno");
+	if (sockc_attach(nc->c, h) < 0) {
+		if (errno == ENOSYS) /* an older sockd */
+			return nc_relay_calls(nc, h);
+		return cli_fail(nc->cli, nc->c, "attach");
+	}
+	fd = fcntl(sockc_connection_fd(nc->c), F_DUPFD_CLOEXEC, 3);
+	if (fd < 0)
+		return nc_errno("dup", errno);
+	return nc_relay_fd(nc, fd);
 }
 
 /* nc -l: accept one connection (TCP) or wait for the first datagram and

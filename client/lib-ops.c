@@ -11,6 +11,7 @@
 #include "b64.h"
 #include "lib.h"
 #include "names.h"
+#include "varlink.h"
 
 /* A new parameters object with the handle in it. */
 static json_object *
@@ -582,8 +583,13 @@ sockc_poll(struct sockc *c, struct sockc_pollfd *items, size_t n,
 SOCKC_EXPORT int
 sockc_attach(struct sockc *c, sockc_handle_t h)
 {
-	(void)c;
-	(void)h;
-	errno = ENOSYS;
-	return -1;
+	json_object *p = json_object_new_object(), *reply;
+
+	json_object_object_add(p, "handle", json_object_new_int64(h));
+	if (lib_call_flags(c, "io.sockd.Attach", p, VL_UPGRADE, &reply, NULL) <
+	    0)
+		return -1;
+	json_object_put(reply);
+	c->upgraded = true;
+	return 0;
 }

@@ -150,10 +150,27 @@ lib_write(struct sockc *c, const char *buf, size_t len)
 	return 0;
 }
 
+/* How much of what the socket holds to take: all of it, or with exact,
+ * no byte past the first NUL (peeked first). */
+static ssize_t
+lib_read_size(struct sockc *c, void *buf, size_t avail, bool exact)
+{
+	ssize_t n;
+	char *nul;
+
+	if (!exact)
+		return (ssize_t)avail;
+	n = recv(c->fd, buf, avail, MSG_PEEK);
+	if (n <= 0)
+		return n < 0 ? -1 : (ssize_t)avail;
+	nul = memchr(buf, '\0', (size_t)n);
+	return nul ? nul - (char *)buf + 1 : n;
+}
+
 /* Read until one whole message is buffered; collect any fds. */
 static int
 lib_read_message(struct sockc *c, char **ret_msg, size_t *ret_len, int *fds,
-		 int *nfds)
+		 int *nfds, bool exact)
 {
 	for (;;) {
 		union {
@@ -175,7 +192,13 @@ lib_read_message(struct sockc *c, char **ret_msg, size_t *ret_len, int *fds,
 		iov.iov_base = frame_reserve(&c->in, LIB_READ_SIZE, &avail);
 		if (iov.iov_base == NULL)
 			return -ENOMEM;
-		iov.iov_len = avail;
+		n = lib_read_size(c, iov.iov_base, avail, exact);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		iov.iov_len = (size_t)n;
 		mh.msg_iov = &iov;
 		mh.msg_iovlen = 1;
 		mh.msg_control = u.buf;
@@ -265,6 +288,14 @@ int
 lib_call(struct sockc *c, const char *method, json_object *params,
 	 json_object **ret_params, int *ret_fd)
 {
+	return lib_call_flags(c, method, params, 0, ret_params, ret_fd);
+}
+
+/* One call with flags, and its reply. */
+int
+lib_call_flags(struct sockc *c, const char *method, json_object *params,
+	       unsigned flags, json_object **ret_params, int *ret_fd)
+{
 	json_object *root, *rparams;
 	const char *error;
 	int fds[1], nfds = 0, r;
@@ -278,7 +309,7 @@ lib_call(struct sockc *c, const char *method, json_object *params,
 		errno = c->upgraded ? EBADF : ECONNRESET;
 		return -1;
 	}
-	msg = vl_call_build(method, params, 0, &len);
+	msg = vl_call_build(method, params, flags, &len);
 	if (msg == NULL)
 		return lib_broken(c, ENOMEM);
 	r = lib_write(c, msg, len);
@@ -290,7 +321,8 @@ lib_call(struct sockc *c, const char *method, json_object *params,
 	write_failed = r < 0;
 	if (write_failed)
 		c->broken = true;
-	r = lib_read_message(c, &msg, &len, fds, &nfds);
+	r = lib_read_message(c, &msg, &len, fds, &nfds,
+			     (flags & VL_UPGRADE) != 0);
 	if (r < 0) {
 		for (int i = 0; i < nfds; i++)
 			close(fds[i]);

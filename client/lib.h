@@ -37,6 +37,10 @@ struct sockc {
  */
 int lib_call(struct sockc *c, const char *method, json_object *params,
 	     json_object **ret_params, int *ret_fd);
+/* lib_call with call flags (VL_UPGRADE: the reply is read without taking
+ * a byte past its NUL, for the raw bytes that follow). */
+int lib_call_flags(struct sockc *c, const char *method, json_object *params,
+		   unsigned flags, json_object **ret_params, int *ret_fd);
 
 /* A service name or number as a port (a name is looked up for the
  * hints' socket type, TCP by default): 0 and *ret, or an EAI_* code. */

@@ -172,9 +172,13 @@ void sockc_list_free(struct sockc_info *list, size_t n);
  * names are searched, root's included. */
 sockc_handle_t sockc_find(struct sockc *c, const char *name);
 
-/* Attach (varlink upgrade): on success the connection's fd
- * (sockc_connection_fd) is a raw byte pipe to the socket and c can make
- * no more calls; only sockc_free. */
+/* Attach (varlink upgrade; h must be a connected stream socket): on
+ * success, returns 0 and the connection's fd (sockc_connection_fd) is a
+ * raw byte pipe to the socket — write to send, read to receive,
+ * shutdown(SHUT_WR) to half-close — and c can make no more calls; only
+ * sockc_free. Nothing past the reply has been read from the fd. -1 with
+ * errno on failure (EACCES, EOPNOTSUPP, ENOTCONN, EBUSY, ...), and c stays
+ * usable. */
 int sockc_attach(struct sockc *c, sockc_handle_t h);
 
 /*

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "method.h"
 #include "policy.h"
+#include "relay.h"
 #include "sockd.h"
 #include "varlink.h"
 
@@ -43,6 +44,7 @@ conn_free(struct conn *c)
 	}
 	while (!TAILQ_EMPTY(&c->handles))
 		handle_close(TAILQ_FIRST(&c->handles));
+	relay_free(c->relay);
 	while ((m = STAILQ_FIRST(&c->out)) != NULL) {
 		STAILQ_REMOVE_HEAD(&c->out, link);
 		if (m->fd >= 0)
@@ -78,6 +80,8 @@ conn_kill(struct conn *c)
 	event_del(c->ev_read);
 	event_del(c->ev_write);
 	event_del(c->ev_hup);
+	if (c->relay != NULL)
+		relay_stop(c->relay);
 	/* The active call may be the one running right now: it is cancelled
 	 * when the connection is freed, from the loop. */
 	event_active(c->ev_process, EV_READ, 0);
@@ -92,7 +96,7 @@ conn_process(struct conn *c)
 	int n = 0, r = 1;
 
 	while (!c->dead && !c->closing && c->active == NULL &&
-	       c->out_bytes <= cfg.max_output) {
+	       c->relay == NULL && c->out_bytes <= cfg.max_output) {
 		if (n++ == CONN_BATCH) {
 			/* Let other connections have a turn. */
 			event_active(c->ev_process, EV_READ, 0);
@@ -108,7 +112,7 @@ conn_process(struct conn *c)
 		method_dispatch(c, msg, len);
 	}
 	/* After the client's EOF, the last whole message ends the work. */
-	if (r == 0 && c->eof && c->active == NULL)
+	if (r == 0 && c->eof && c->active == NULL && c->relay == NULL)
 		c->closing = true;
 	conn_flush(c);
 	conn_update(c);
@@ -195,6 +199,19 @@ conn_update(struct conn *c)
 		return;
 	if (c->closing && c->active == NULL && STAILQ_EMPTY(&c->out)) {
 		conn_kill(c);
+		return;
+	}
+	if (c->relay != NULL) {
+		/* Upgraded: the relay takes the socket over once the reply
+		 * is out. */
+		if (c->reading)
+			event_del(c->ev_read);
+		c->reading = false;
+		event_del(c->ev_hup);
+		if (STAILQ_EMPTY(&c->out)) {
+			event_del(c->ev_write);
+			relay_start(c->relay);
+		}
 		return;
 	}
 	want_read = !c->eof && !c->closing && c->out_bytes <= cfg.max_output &&

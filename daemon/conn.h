@@ -14,6 +14,7 @@
 #include "handle.h"
 
 struct call;
+struct relay;
 
 /* One message queued for output. */
 struct outmsg {
@@ -39,6 +40,7 @@ struct conn {
 	STAILQ_HEAD(, outmsg) out;
 	size_t out_bytes;	    /* unsent reply bytes */
 	struct call *active;	    /* the call in progress, if any */
+	struct relay *relay;	    /* upgraded by Attach: raw bytes */
 	struct handle_list handles; /* scoped handles */
 	bool reading;		    /* ev_read is armed */
 	bool eof;		    /* the client will send no more */

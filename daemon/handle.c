@@ -12,6 +12,7 @@
 #include "conn.h"
 #include "handle.h"
 #include "notify.h"
+#include "relay.h"
 #include "sockd.h"
 #include "store.h"
 
@@ -228,7 +229,9 @@ handle_forget(struct handle *h)
 	struct handle **p;
 	struct uidstat *us;
 
-	/* Calls waiting on the socket learn it is gone first. */
+	/* A relay to it ends; calls waiting on it learn it is gone. */
+	if (h->relay != NULL)
+		relay_handle_gone(h->relay);
 	while (!LIST_EMPTY(&h->waits))
 		call_handle_gone(LIST_FIRST(&h->waits), h);
 

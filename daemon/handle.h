@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 struct conn;
+struct relay;
 struct wait;
 
 struct handle {
@@ -22,6 +23,7 @@ struct handle {
 	double timeout;		    /* seconds; < 0 is null: blocking */
 	char *name;		    /* unique per owner; NULL if unnamed */
 	bool shared;		    /* a client holds the fd (FileNo) */
+	struct relay *relay;	    /* attached: a connection relays it */
 	struct conn *scope;	    /* dies with this connection; NULL when
 				       persistent */
 	TAILQ_ENTRY(handle) all;    /* every handle, in id order */

@@ -178,6 +178,13 @@ method_dispatch(struct conn *conn, char *msg, size_t len)
 				     (long long)id);
 			goto out;
 		}
+		if (h->relay != NULL && !(m->flags & M_ATTACHED_OK)) {
+			call_oserror(&early, EBUSY,
+				     "handle %lld is attached: another "
+				     "connection relays its bytes",
+				     (long long)id);
+			goto out;
+		}
 	}
 	if (m->flags & (M_SOCKET | M_FILENO | M_SOCKOPT | M_SOCKOPT_SET)) {
 		why = method_request(m, vc.params, &req);

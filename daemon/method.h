@@ -21,6 +21,8 @@ struct conn;
 #define M_FILENO      (1u << 4) /* detach: POLICY_FILENO */
 #define M_SOCKOPT     (1u << 5) /* level, option (read only, no check) */
 #define M_SOCKOPT_SET (1u << 6) /* level, option: POLICY_SOCKOPT */
+/* Allowed on a handle that Attach relays (others get OSError EBUSY). */
+#define M_ATTACHED_OK (1u << 7)
 
 struct method {
 	const char *interface; /* "io.sockd" */

@@ -12,8 +12,10 @@
 #include "call.h"
 #include "conn.h"
 #include "handle.h"
+#include "log.h"
 #include "method.h"
 #include "names.h"
+#include "relay.h"
 #include "sockd.h"
 
 #define POLL_MAX_ITEMS 4096
@@ -339,15 +341,34 @@ op_poll(struct call *c)
 	return call_reply(c, p);
 }
 
-/* Attach needs the connection upgrade, which is not implemented yet. */
+/* makefile(), or nc: after the reply, this connection carries the
+ * socket's bytes both ways (relay.c). */
 static int
 op_attach(struct call *c)
 {
-	json_object *p = json_object_new_object();
+	struct handle *h = c->handle;
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
 
-	json_object_object_add(p, "method",
-			       json_object_new_string("io.sockd.Attach"));
-	return call_error(c, "org.varlink.service.MethodNotImplemented", p);
+	if (h->type != SOCK_STREAM)
+		return call_oserror(c, EOPNOTSUPP,
+				    "Attach needs a stream socket");
+	if (getpeername(h->fd, (struct sockaddr *)&ss, &len) < 0)
+		return call_oserror(c, errno,
+				    "Attach needs a connected "
+				    "socket");
+	/* Another connection's call waiting on it would race the relay. */
+	if (!LIST_EMPTY(&h->waits))
+		return call_oserror(c, EBUSY,
+				    "a call is waiting on handle "
+				    "%llu",
+				    (unsigned long long)h->id);
+	if (relay_new(c->conn, h) < 0)
+		return call_oserror(c, ENOMEM, "cannot relay");
+	log_info("uid %u pid %d attached to handle %llu",
+		 (unsigned)c->conn->uid, (int)c->conn->pid,
+		 (unsigned long long)h->id);
+	return call_reply(c, NULL);
 }
 
 static const struct vl_param send_params[] = {

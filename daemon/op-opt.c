@@ -148,7 +148,8 @@ static const struct vl_param getopt_params[] = {
 
 const struct method op_opt_methods[] = {
     {"io.sockd", "SetTimeout", timeout_params, M_HANDLE, op_set_timeout},
-    {"io.sockd", "GetTimeout", handle_params, M_HANDLE, op_get_timeout},
+    {"io.sockd", "GetTimeout", handle_params, M_HANDLE | M_ATTACHED_OK,
+     op_get_timeout},
     {"io.sockd", "SetBlocking", blocking_params, M_HANDLE, op_set_blocking},
     {"io.sockd", "SetSockOpt", setopt_params, M_HANDLE | M_SOCKOPT_SET,
      op_set_sock_opt},

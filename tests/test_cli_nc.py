@@ -16,6 +16,7 @@ import pytest
 from cli import DAEMON, FAILED, OK, SOCKC, check_sanitizer, inet_text, \
     sockc, sockc_env, sockc_popen
 from helpers import free_port, py_listener
+from varlink import wait_until
 
 MIB = 1 << 20
 DEADLINE = 20.0
@@ -362,10 +363,10 @@ def test_nc_udp_listen(sockd, procs):
     py.close()
 
 
-# -- through Send and Recv, when the policy keeps the socket --------------
+# -- through Attach or calls, when the policy keeps the socket -------------
 
-def test_nc_relays_through_calls_without_fileno(start_sockd, tmpdir_short,
-                                                procs):
+def test_nc_relays_through_attach_without_fileno(start_sockd, tmpdir_short,
+                                                 procs):
     assert os.path.exists(SETPRIV), "setpriv (util-linux) is needed"
     policy = os.path.join(tmpdir_short, "policy.json")
     with open(policy, "w") as f:
@@ -391,8 +392,46 @@ def test_nc_relays_through_calls_without_fileno(start_sockd, tmpdir_short,
     rc, out, err = nc.finish()
     assert (rc, err) == (OK, "")
     assert out == down
-    # The daemon really refused the fd: the bytes went through calls.
+    # The daemon really refused the fd: the bytes went through the
+    # connection upgraded by Attach.
     log = d.stderr()
     assert any("refused" in ln and "fileno" in ln.lower()
                for ln in log.splitlines()), log
+    assert f"uid {NOBODY} pid " in log and " attached to handle " in log, \
+        log
     lst.close()
+
+
+def test_nc_udp_relays_through_calls_without_fileno(start_sockd,
+                                                    tmpdir_short, procs):
+    """Attach takes streams only: a datagram socket goes through Send and
+    Recv calls."""
+    policy = os.path.join(tmpdir_short, "policy.json")
+    with open(policy, "w") as f:
+        json.dump({"rules": [{
+            "name": "nc-no-fd", "users": [NOBODY], "families": ["AF_INET"],
+            "types": ["SOCK_DGRAM"], "connect": ["127.0.0.0/8:*"],
+            "fileno": False}]}, f)
+    d = start_sockd("-v", "--policy", policy, tmpdir=tmpdir_short)
+    py = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    py.bind(("127.0.0.1", 0))
+    py.settimeout(10)
+    proc = subprocess.Popen(
+        [SETPRIV, f"--reuid={NOBODY}", f"--regid={NOBODY}",
+         "--clear-groups", SOCKC, "nc", "-u", "-q", "1", "127.0.0.1",
+         str(py.getsockname()[1])],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, env=sockc_env(d.path), close_fds=True)
+    nc = Pump(proc, b"ping\n", close_stdin=False)
+    procs.append(nc)
+    data, sender = py.recvfrom(65536)
+    assert data == b"ping\n"
+    py.sendto(b"pong\n", sender)
+    wait_until(lambda: b"pong" in nc.out, timeout=10,
+               what="the reply on nc's stdout")
+    nc.close_stdin()
+    rc, out, err = nc.finish()
+    assert (rc, out) == (OK, b"pong\n"), err
+    log = d.stderr()
+    assert " attached to handle " not in log, log
+    py.close()

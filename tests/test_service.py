@@ -107,13 +107,13 @@ def test_method_of_unknown_interface(sockd):
     assert c.call("org.varlink.service.GetInfo")
 
 
-def test_attach_not_implemented(sockd):
+def test_attach_error_leaves_the_connection_varlink(sockd):
     c = sockd.client()
     h = new_socket(c)
     c.send_call("io.sockd.Attach", {"handle": h}, upgrade=True)
     msg = c.recv_msg()
-    assert msg.get("error") == "org.varlink.service.MethodNotImplemented", \
-        msg
+    assert msg.get("error") == "io.sockd.OSError", msg
+    assert msg["parameters"]["name"] == "ENOTCONN", msg
     # An error reply to an upgrade call leaves the connection varlink.
     assert c.call("io.sockd.GetSockName", {"handle": h})["address"][
         "family"] == "AF_INET"

@@ -416,17 +416,48 @@ test_connect(struct sockc *c, int family)
 static void
 test_attach(struct sockc *c)
 {
+	struct sockaddr_storage ss;
+	socklen_t sl;
 	struct sockc_info *list;
+	struct sockc *a;
 	sockc_handle_t h = sockc_socket(c, AF_INET, SOCK_STREAM, 0);
+	char buf[16] = "";
 	size_t n;
-	int r;
+	int r, lfd, peer, fd;
 
-	CHECK_ERR(sockc_attach(c, h), ENOSYS, "sockc_attach (not implemented)");
+	/* Refused: the connection stays a varlink one. */
+	CHECK_ERR(sockc_attach(c, h), ENOTCONN, "attach(unconnected) -> -1");
 	r = sockc_list(c, &list, &n);
 	CHECK(r == 0, "  ... the connection still works");
 	if (r == 0)
 		sockc_list_free(list, n);
-	sockc_close(c, h);
+
+	lfd = t_sock(AF_INET, SOCK_STREAM, NULL, 1, &ss, &sl);
+	REQUIRE(lfd >= 0, "plain listener");
+	CHECK(sockc_connect(c, h, (struct sockaddr *)&ss, sl) == 0,
+	      "connect the handle to attach");
+	peer = t_accept(lfd);
+	REQUIRE(peer >= 0, "accept the handle's connection");
+	/* Sent before the upgrade: must come right behind the reply, and
+	 * not be lost in a buffer of the library. */
+	CHECK(t_write_all(peer, "early", 5, T_DEADLINE) == 0, "peer writes");
+	a = t_open(daemon_path);
+	CHECK(sockc_attach(a, h) == 0, "attach(connected) -> 0");
+	fd = sockc_connection_fd(a);
+	CHECK(t_read_exact(fd, buf, 5, T_DEADLINE) == 5 &&
+		  memcmp(buf, "early", 5) == 0,
+	      "the peer's bytes arrive on the connection fd");
+	CHECK(t_write_all(fd, "up", 2, T_DEADLINE) == 0 &&
+		  t_read_exact(peer, buf, 2, T_DEADLINE) == 2 &&
+		  memcmp(buf, "up", 2) == 0,
+	      "bytes written to the connection fd reach the peer");
+	CHECK_ERR(sockc_list(a, &list, &n), EBADF,
+		  "no more calls on an attached connection");
+	CHECK(shutdown(fd, SHUT_WR) == 0 && t_read_exact(peer, buf, 1, 5) == 0,
+	      "shutdown(SHUT_WR) reaches the peer as EOF");
+	sockc_free(a);
+	close(peer);
+	close(lfd);
 }
 
 int
