@@ -22,48 +22,90 @@
 #include "server.h"
 #include "sockd.h"
 #include "store.h"
-
-#define RESOLVER_THREADS 4
+#include "varlink.h"
 
 /* The help text. */
 static void
 usage(FILE *f)
 {
-	fprintf(f,
-		"Usage: sockd [OPTION]...\n"
-		"Own kernel sockets and let other processes drive them over "
-		"varlink.\n"
-		"\n"
-		"  -s, --socket PATH              listen on PATH (default "
-		"/run/sockd/sockd.sock\n"
-		"                                 for root, "
-		"$XDG_RUNTIME_DIR/sockd/sockd.sock\n"
-		"                                 otherwise)\n"
-		"  -p, --policy FILE              the policy "
-		"(default " POLICY_DEFAULT_PATH "\n"
-		"                                 if it exists; else only root "
-		"and sockd's uid\n"
-		"                                 may use sockd); SIGHUP "
-		"reloads it\n"
-		"      --check-policy FILE        check FILE, print its rules, "
-		"exit 0 or 1\n"
-		"      --max-message BYTES        largest message (default "
-		"16777216)\n"
-		"      --max-connections N        connections in all (default "
-		"4096)\n"
-		"      --max-connections-per-uid N  per client uid (default "
-		"1024)\n"
-		"      --max-handles-per-uid N    sockets per owner uid "
-		"(default 4096)\n"
-		"  -v, --verbose                  log more: info and debug lines\n"
-		"  -h, --help                     show this help\n"
-		"  -V, --version                  show the version\n"
-		"\n"
-		"sockd runs in the foreground and logs to stderr. It tells "
-		"systemd when it is\n"
-		"ready (sd_notify) and exits cleanly on SIGTERM or SIGINT.\n"
-		"See sockd(8).\n");
+	fprintf(
+	    f,
+	    "Usage: sockd [OPTION]...\n"
+	    "Own kernel sockets and let other processes drive them over "
+	    "varlink.\n"
+	    "\n"
+	    "  -s, --socket PATH              listen on PATH (default "
+	    "/run/sockd/sockd.sock\n"
+	    "                                 for root, "
+	    "$XDG_RUNTIME_DIR/sockd/sockd.sock\n"
+	    "                                 otherwise)\n"
+	    "  -p, --policy FILE              the policy "
+	    "(default " POLICY_DEFAULT_PATH "\n"
+	    "                                 if it exists; else only root "
+	    "and sockd's uid\n"
+	    "                                 may use sockd); SIGHUP "
+	    "reloads it\n"
+	    "      --check-policy FILE        check FILE, print its rules, "
+	    "exit 0 or 1\n"
+	    "\n"
+	    "Limits (see LIMITS in sockd(8)):\n"
+	    "      --max-message BYTES        largest message (default "
+	    "16777216)\n"
+	    "      --max-connections N        connections in all (default "
+	    "4096)\n"
+	    "      --max-connections-per-uid N  per client uid (default "
+	    "1024)\n"
+	    "      --max-handles-per-uid N    sockets per owner uid "
+	    "(default 4096)\n"
+	    "      --max-output BYTES         unsent replies per connection "
+	    "before it\n"
+	    "                                 stops being read (default "
+	    "16777216)\n"
+	    "      --max-queued-calls N       calls read and not yet run per "
+	    "connection\n"
+	    "                                 before it stops being read "
+	    "(default 256)\n"
+	    "      --max-recv BYTES           largest Recv bufsize (default: "
+	    "what fits\n"
+	    "                                 in one message)\n"
+	    "      --max-depth N              JSON nesting (default 32)\n"
+	    "      --max-addrinfo N           GetAddrInfo results (default "
+	    "256)\n"
+	    "      --max-poll-items N         items in one Poll (default "
+	    "4096)\n"
+	    "      --resolver-threads N       name lookups at once (default "
+	    "4)\n"
+	    "\n"
+	    "  -v, --verbose                  log more: info and debug lines\n"
+	    "  -h, --help                     show this help\n"
+	    "  -V, --version                  show the version\n"
+	    "\n"
+	    "sockd runs in the foreground and logs to stderr. It tells "
+	    "systemd when it is\n"
+	    "ready (sd_notify) and exits cleanly on SIGTERM or SIGINT.\n"
+	    "See sockd(8).\n");
 }
+
+/* The numeric options: each sets one field of cfg. */
+static const struct limit_opt {
+	const char *name;
+	size_t *size;	 /* the field, when it is a size_t */
+	unsigned *count; /* or an unsigned */
+	unsigned long long min, max;
+} limit_opts[] = {
+    {"max-message", &cfg.max_message, NULL, SOCKD_MIN_MESSAGE, 1ULL << 30},
+    {"max-connections", NULL, &cfg.max_connections, 1, 1000000},
+    {"max-connections-per-uid", NULL, &cfg.max_connections_per_uid, 1, 1000000},
+    {"max-handles-per-uid", NULL, &cfg.max_handles_per_uid, 1, 100000000},
+    {"max-output", &cfg.max_output, NULL, SOCKD_MIN_MESSAGE, 1ULL << 34},
+    {"max-queued-calls", NULL, &cfg.max_queued_calls, 1, 1000000},
+    {"max-recv", &cfg.max_recv, NULL, 1, 1ULL << 30},
+    {"max-depth", NULL, &cfg.max_depth, 2, 1000},
+    {"max-addrinfo", NULL, &cfg.max_addrinfo, 1, 65536},
+    {"max-poll-items", NULL, &cfg.max_poll_items, 1, 1000000},
+    {"resolver-threads", NULL, &cfg.resolver_threads, 1, RESOLVER_MAX_THREADS},
+};
+#define NLIMIT_OPTS (sizeof limit_opts / sizeof limit_opts[0])
 
 /* Parse a number option within [min, max]; exits with status 2 when
  * invalid. */
@@ -84,6 +126,21 @@ parse_count(const char *opt, const char *text, unsigned long long min,
 		exit(2);
 	}
 	return v;
+}
+
+/* Set a limit from its option's text (exits with status 2 if invalid). */
+static void
+set_limit(const struct limit_opt *o, const char *text)
+{
+	char name[64];
+	unsigned long long v;
+
+	snprintf(name, sizeof name, "--%s", o->name);
+	v = parse_count(name, text, o->min, o->max);
+	if (o->size != NULL)
+		*o->size = (size_t)v;
+	else
+		*o->count = (unsigned)v;
 }
 
 /* The default socket path for this uid, or NULL. */
@@ -192,29 +249,29 @@ int
 main(int argc, char **argv)
 {
 	enum {
-		OPT_MAX_MESSAGE = 256,
-		OPT_MAX_CONNECTIONS,
-		OPT_MAX_CONNECTIONS_PER_UID,
-		OPT_MAX_HANDLES_PER_UID,
-		OPT_CHECK_POLICY,
+		OPT_CHECK_POLICY = 256,
+		OPT_LIMIT, /* OPT_LIMIT + i: limit_opts[i] */
 	};
-	static const struct option longopts[] = {
+	static const struct option fixed_opts[] = {
 	    {"socket", required_argument, NULL, 's'},
 	    {"policy", required_argument, NULL, 'p'},
-	    {"max-message", required_argument, NULL, OPT_MAX_MESSAGE},
-	    {"max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS},
-	    {"max-connections-per-uid", required_argument, NULL,
-	     OPT_MAX_CONNECTIONS_PER_UID},
-	    {"max-handles-per-uid", required_argument, NULL,
-	     OPT_MAX_HANDLES_PER_UID},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
 	    {"check-policy", required_argument, NULL, OPT_CHECK_POLICY},
-	    {NULL, 0, NULL, 0},
 	};
+	struct option longopts[sizeof fixed_opts / sizeof fixed_opts[0] +
+			       NLIMIT_OPTS + 1];
 	struct event *ev_term, *ev_int, *ev_hup;
+	size_t nfixed = sizeof fixed_opts / sizeof fixed_opts[0];
 	int opt, r, served;
+
+	memcpy(longopts, fixed_opts, sizeof fixed_opts);
+	for (size_t i = 0; i < NLIMIT_OPTS; i++)
+		longopts[nfixed + i] =
+		    (struct option){limit_opts[i].name, required_argument, NULL,
+				    OPT_LIMIT + (int)i};
+	memset(&longopts[nfixed + NLIMIT_OPTS], 0, sizeof longopts[0]);
 
 	opterr = 0; /* our own message, not argv[0]'s */
 	while ((opt = getopt_long(argc, argv, "s:p:vhV", longopts, NULL)) !=
@@ -225,23 +282,6 @@ main(int argc, char **argv)
 			break;
 		case 'p':
 			cfg.policy_path = optarg;
-			break;
-		case OPT_MAX_MESSAGE:
-			cfg.max_message =
-			    parse_count("--max-message", optarg,
-					SOCKD_MIN_MESSAGE, 1ULL << 30);
-			break;
-		case OPT_MAX_CONNECTIONS:
-			cfg.max_connections = parse_count("--max-connections",
-							  optarg, 1, 1000000);
-			break;
-		case OPT_MAX_CONNECTIONS_PER_UID:
-			cfg.max_connections_per_uid = parse_count(
-			    "--max-connections-per-uid", optarg, 1, 1000000);
-			break;
-		case OPT_MAX_HANDLES_PER_UID:
-			cfg.max_handles_per_uid = parse_count(
-			    "--max-handles-per-uid", optarg, 1, 100000000);
 			break;
 		case OPT_CHECK_POLICY:
 			return check_policy(optarg);
@@ -255,6 +295,11 @@ main(int argc, char **argv)
 			printf("sockd %s\n", PACKAGE_VERSION);
 			return 0;
 		default:
+			if (opt >= OPT_LIMIT &&
+			    opt < OPT_LIMIT + (int)NLIMIT_OPTS) {
+				set_limit(&limit_opts[opt - OPT_LIMIT], optarg);
+				break;
+			}
 			fprintf(stderr,
 				"sockd: bad option '%s'; see sockd --help\n",
 				argv[optind - 1]);
@@ -293,7 +338,8 @@ main(int argc, char **argv)
 		log_err("cannot set up signal handling");
 		return 1;
 	}
-	r = resolver_init(RESOLVER_THREADS);
+	vl_set_max_depth((int)cfg.max_depth);
+	r = resolver_init(cfg.resolver_threads);
 	if (r < 0) {
 		log_err("cannot start the resolver: %s", strerror(-r));
 		return 1;

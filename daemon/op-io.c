@@ -18,13 +18,14 @@
 #include "relay.h"
 #include "sockd.h"
 
-#define POLL_MAX_ITEMS 4096
-
-/* The largest bufsize whose base64 reply still fits in one message. */
+/* The largest bufsize: --max-recv, and no more than what fits, base64,
+ * in one message. */
 static size_t
 op_max_bufsize(void)
 {
-	return (cfg.max_message - SOCKD_REPLY_OVERHEAD) / 4 * 3;
+	size_t fit = (cfg.max_message - SOCKD_REPLY_OVERHEAD) / 4 * 3;
+
+	return cfg.max_recv != 0 && cfg.max_recv < fit ? cfg.max_recv : fit;
 }
 
 /* The "flags" parameter as MSG_* bits, or -1 after replying. */
@@ -225,7 +226,7 @@ op_poll_parse(struct call *c, size_t *ret_n)
 	size_t n = json_object_array_length(items);
 	struct poll_item *pi;
 
-	if (n > POLL_MAX_ITEMS)
+	if (n > cfg.max_poll_items)
 		return call_invalid(c, "items"), -1;
 	pi = calloc(n ? n : 1, sizeof *pi);
 	c->waits = calloc(n ? n : 1, sizeof *c->waits);

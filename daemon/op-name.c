@@ -13,8 +13,7 @@
 #include "method.h"
 #include "names.h"
 #include "resolver.h"
-
-#define ADDRINFO_MAX_RESULTS 256
+#include "sockd.h"
 
 /* Hand job to a resolver thread; the handler runs again with it. */
 static int
@@ -137,7 +136,7 @@ op_get_addr_info(struct call *c)
 	if (job == NULL)
 		return CALL_DONE;
 	list = json_object_new_array();
-	for (ai = job->result; ai != NULL && n < ADDRINFO_MAX_RESULTS;
+	for (ai = job->result; ai != NULL && n < cfg.max_addrinfo;
 	     ai = ai->ai_next, n++) {
 		json_object *e = json_object_new_object();
 		const char *family = names_name(names_family, ai->ai_family);

@@ -23,8 +23,6 @@
 #include "resolver.h"
 #include "sockd.h"
 
-#define RESOLVER_MAX_THREADS 16
-
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
 static struct resolve_job *queue_head, **queue_tail = &queue_head;

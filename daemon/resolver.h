@@ -48,6 +48,9 @@ struct resolve_job {
 	int sys_errno; /* errno for EAI_SYSTEM */
 };
 
+/* The most threads resolver_init() starts. */
+#define RESOLVER_MAX_THREADS 16
+
 int resolver_init(unsigned threads);
 void resolver_stop(void);
 /* Queue a job for call (which gets call_job_done when it completes). */

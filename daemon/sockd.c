@@ -14,6 +14,11 @@ struct config cfg = {
     .max_connections = 4096,
     .max_connections_per_uid = 1024,
     .max_handles_per_uid = 4096,
+    .max_queued_calls = 256,
+    .max_depth = 32,
+    .max_addrinfo = 256,
+    .max_poll_items = 4096,
+    .resolver_threads = 4,
 };
 struct event_base *sockd_base;
 uid_t sockd_uid;

@@ -22,9 +22,16 @@ struct config {
 	size_t max_message; /* bytes in one message, NUL excluded */
 	size_t max_output;  /* unsent reply bytes before a
 			       connection stops being read */
+	size_t max_recv;    /* Recv bufsize ceiling */
 	unsigned max_connections;
 	unsigned max_connections_per_uid;
 	unsigned max_handles_per_uid;
+	unsigned max_queued_calls; /* received, not yet answered, per
+				      connection, before it stops being read */
+	unsigned max_depth;	   /* JSON nesting */
+	unsigned max_addrinfo;	   /* GetAddrInfo results */
+	unsigned max_poll_items;
+	unsigned resolver_threads;
 	int verbosity;
 };
 

@@ -54,6 +54,14 @@ vl_utf8_valid(const unsigned char *s, size_t len)
 	return true;
 }
 
+static int vl_max_depth = VL_MAX_DEPTH;
+
+void
+vl_set_max_depth(int depth)
+{
+	vl_max_depth = depth < 2 ? 2 : depth;
+}
+
 /* Parse a whole message as one JSON object, strictly. */
 static int
 vl_parse_object(const char *msg, size_t len, json_object **ret,
@@ -71,7 +79,7 @@ vl_parse_object(const char *msg, size_t len, json_object **ret,
 		*ret_why = "message is not valid UTF-8";
 		return -EBADMSG;
 	}
-	tok = json_tokener_new_ex(VL_MAX_DEPTH);
+	tok = json_tokener_new_ex(vl_max_depth);
 	if (tok == NULL) {
 		*ret_why = "out of memory";
 		return -ENOMEM;

@@ -10,8 +10,12 @@
 #include <stddef.h>
 #include <json-c/json.h>
 
-/* Deepest JSON nesting accepted in a message. */
+/* Deepest JSON nesting accepted in a message, by default. */
 #define VL_MAX_DEPTH 32
+
+/* Change the deepest nesting accepted (at least 2: the message's object
+ * and its parameters). */
+void vl_set_max_depth(int depth);
 
 enum vl_flag {
 	VL_ONEWAY = 1 << 0,

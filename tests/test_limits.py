@@ -1,6 +1,7 @@
 """Limits and hostile clients: quotas, a client that stops reading, huge
 values."""
 import errno
+import json
 import select
 import socket
 import time
@@ -116,3 +117,92 @@ def test_many_handles_closed_at_disconnect(sockd):
     b = sockd.client()
     wait_until(lambda: b.call("io.sockd.List")["sockets"] == [],
                what="2000 scoped handles to close")
+
+
+# -- the limits set on the command line --------------------------------------
+
+
+def test_max_queued_calls_stops_reading(start_sockd):
+    """Behind a call that waits, a client may queue --max-queued-calls
+    calls; after that sockd reads no more from it (the bytes pile up in
+    the socket, not in the daemon)."""
+    d = start_sockd("--max-queued-calls", "16")
+    c = d.client()
+    h, peer = d_connected(c)
+    c.send_raw(call_message("io.sockd.Recv", {"handle": h, "bufsize": 1}))
+    one = call_message("io.sockd.GetTimeout", {"handle": h})
+    c.sock.setblocking(False)
+    sent = 0
+    chunk = one * 1000
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        _, w, _ = select.select([], [c.sock], [], 0.5)
+        if not w:
+            break
+        sent += c.sock.send(chunk)
+    # The socket buffers hold a few hundred KiB; without the limit sockd
+    # would read up to --max-message (16 MiB) of calls.
+    assert sent < 4 << 20, f"sockd read {sent} bytes of queued calls"
+    # Once the Recv is answered, every queued call runs, in order.
+    peer.sendall(b"x")
+    c.sock.setblocking(True)
+    assert unb64(c.result(c.recv_msg())["data"]) == b"x"
+    for _ in range(sent // len(one)):
+        assert c.result(c.recv_msg()) == {"timeout": None}
+    peer.close()
+
+
+def test_max_recv(start_sockd):
+    d = start_sockd("--max-recv", "1000")
+    c = d.client()
+    h, peer = d_connected(c)
+    peer.sendall(b"y" * 5000)
+    got = unb64(c.call("io.sockd.Recv", {"handle": h,
+                                         "bufsize": 100000})["data"])
+    assert 0 < len(got) <= 1000
+    peer.close()
+
+
+def test_max_depth(start_sockd):
+    d = start_sockd("--max-depth", "4")
+    c = d.client()
+    # The message's object and "parameters" are two levels.
+    ok = {"method": "io.sockd.List", "parameters": {"x": {"y": 1}}}
+    c.send_raw(json.dumps(ok).encode() + b"\0")
+    msg = c.recv_msg()
+    assert msg.get("error") == "org.varlink.service.InvalidParameter", msg
+    deep = {"method": "io.sockd.List", "parameters": {"x": {"y": [1]}}}
+    c.send_raw(json.dumps(deep).encode() + b"\0")
+    msg = c.recv_msg()
+    assert msg["error"] == "io.sockd.ProtocolError", msg
+    assert "nested too deeply" in msg["parameters"]["message"]
+
+
+def test_max_addrinfo(start_sockd):
+    d = start_sockd("--max-addrinfo", "1")
+    r = d.client().call("io.sockd.GetAddrInfo", {"host": "127.0.0.1",
+                                                 "port": 80})
+    # Without the limit, one address comes for each socket type.
+    assert len(r["addresses"]) == 1, r
+
+
+def test_max_poll_items(start_sockd):
+    d = start_sockd("--max-poll-items", "2")
+    c = d.client()
+    h = new_socket(c)
+    items = [{"handle": h, "events": ["POLLIN"]}] * 3
+    try:
+        c.call("io.sockd.Poll", {"items": items, "timeout": 0})
+    except VarlinkError as e:
+        assert e.error == "org.varlink.service.InvalidParameter"
+        assert e.params["parameter"] == "items"
+    else:
+        raise AssertionError("Poll took more items than --max-poll-items")
+    assert len(c.call("io.sockd.Poll", {"items": items[:2],
+                                        "timeout": 0})["items"]) == 2
+
+
+def test_one_resolver_thread_still_resolves(start_sockd):
+    d = start_sockd("--resolver-threads", "1")
+    r = d.client().call("io.sockd.GetAddrInfo", {"host": "localhost"})
+    assert r["addresses"]
