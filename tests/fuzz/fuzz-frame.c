@@ -8,11 +8,14 @@
  * give the bytes after an upgrade back unchanged, and keep its buffer
  * within twice the limit plus one read.
  *
- * Input: [limit|upgrade] [n] [n read sizes] [stream...]
+ * Input: [limit|upgrade] [repeat] [n] [n read sizes] [stream...], where
+ * the stream is sent repeat & 31 + 1 times over, so that a short input
+ * can make the long streams that reach the buffer's growth and reuse.
  */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "frame.h"
@@ -48,24 +51,30 @@ fuzz_message_end(const uint8_t *s, size_t from, size_t len)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	const uint8_t *sizes, *stream;
-	size_t max, nsizes, len, off = 0, ci = 0, biggest = 0;
+	const uint8_t *sizes;
+	uint8_t *stream;
+	size_t max, nsizes, len, off = 0, ci = 0, biggest = 0, once, times;
 	size_t msg_start = 0; /* where the next message begins */
 	size_t raw_pos = 0;   /* next raw byte expected, once upgraded */
 	unsigned upgrade_after, got = 0;
 	bool raw = false, failed = false;
 	struct frame f;
 
-	if (size < 2)
+	if (size < 3)
 		return 0;
 	max = fuzz_limits[data[0] & 0x0f];
 	upgrade_after = data[0] >> 4; /* 0: never */
-	nsizes = data[1];
-	if (nsizes > size - 2)
-		nsizes = size - 2;
-	sizes = data + 2;
-	stream = sizes + nsizes;
-	len = size - 2 - nsizes;
+	times = (data[1] & 31) + 1;
+	nsizes = data[2];
+	if (nsizes > size - 3)
+		nsizes = size - 3;
+	sizes = data + 3;
+	once = size - 3 - nsizes;
+	len = once * times;
+	stream = malloc(len + 1);
+	FUZZ_CHECK(stream != NULL);
+	for (size_t i = 0; i < times; i++)
+		memcpy(stream + i * once, sizes + nsizes, once);
 
 	frame_init(&f, max);
 	while (off < len && !failed) {
@@ -143,5 +152,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FUZZ_CHECK(frame_pending(&f) == len - msg_start);
 	}
 	frame_free(&f);
+	free(stream);
 	return 0;
 }

@@ -115,6 +115,16 @@ def calls():
                                         {"handle": 1, "force": True}))
     write("call", "wrong-type", call("io.sockd.Recv",
                                      {"handle": "1", "bufsize": 1.5}))
+    write("call", "flags-not-strings", call("io.sockd.Send", {
+        "handle": 1, "data": "", "flags": [1, "MSG_PEEK"]}))
+    write("call", "null-required", call("io.sockd.Recv", {
+        "handle": None, "bufsize": 1}))
+    write("call", "null-optional", call("io.sockd.GetAddrInfo", {
+        "host": None, "port": None, "flags": None}))
+    write("call", "int-for-float", call("io.sockd.Poll", {
+        "items": [], "timeout": 1}))
+    write("call", "float-for-int", call("io.sockd.Listen", {
+        "handle": 1, "backlog": 1e3}))
     write("call", "two-flags", call("io.sockd.List", None, more=True,
                                     oneway=True))
     write("call", "utf8", '{"method":"io.sockd.Find","parameters":'
@@ -195,19 +205,21 @@ def addrs():
 def frames():
     msgs = [call("io.sockd.List"), call("io.sockd.Close", {"handle": 1})]
     stream = "\0".join(msgs).encode() + b"\0"
-    # [limit index | upgrade after << 4] [n] [read sizes] [stream]
-    write("frame", "one-read", bytes([14, 0]) + stream)
-    write("frame", "bytewise", bytes([14, 1, 0]) + stream)
-    write("frame", "mixed-reads", bytes([14, 3, 2, 30, 7]) + stream)
-    write("frame", "partial-last", bytes([14, 2, 5, 11]) + stream +
+    # [limit index | upgrade after << 4] [repeat - 1] [n] [read sizes]
+    # [stream]
+    write("frame", "one-read", bytes([14, 0, 0]) + stream)
+    write("frame", "bytewise", bytes([14, 0, 1, 0]) + stream)
+    write("frame", "mixed-reads", bytes([14, 0, 3, 2, 30, 7]) + stream)
+    write("frame", "partial-last", bytes([14, 0, 2, 5, 11]) + stream +
           b'{"method":')
-    write("frame", "over-limit", bytes([8, 1, 9]) + stream)
-    write("frame", "empty-messages", bytes([3, 1, 1]) + b"\0\0a\0\0")
+    write("frame", "over-limit", bytes([8, 0, 1, 9]) + stream)
+    write("frame", "empty-messages", bytes([3, 0, 1, 1]) + b"\0\0a\0\0")
     att = call("io.sockd.Attach", {"handle": 1}, upgrade=True).encode()
-    write("frame", "upgrade", bytes([14 | 1 << 4, 2, 16, 3]) + att +
+    write("frame", "upgrade", bytes([14 | 1 << 4, 0, 2, 16, 3]) + att +
           b"\0raw bytes\0with NULs\0")
-    write("frame", "large-reads", bytes([12, 2, 200, 3]) +
+    write("frame", "large-reads", bytes([12, 0, 2, 200, 3]) +
           b"x" * 1500 + b"\0" + stream)
+    write("frame", "repeated", bytes([6, 31, 2, 7, 13]) + stream)
 
 
 def b64s():
