@@ -33,13 +33,6 @@
 
 FUZZ_TARGET("call");
 
-/* The dispatcher's groups, in its order (daemon/method.c). */
-static const struct method *const fuzz_groups[] = {
-    op_service_methods, op_sock_methods, op_io_methods,
-    op_opt_methods,	op_name_methods,
-};
-#define NGROUPS (sizeof fuzz_groups / sizeof fuzz_groups[0])
-
 /* RFC 3629's table of well-formed UTF-8, byte by byte. */
 static bool
 fuzz_utf8_ok(const unsigned char *s, size_t len)
@@ -139,32 +132,6 @@ fuzz_reply_roundtrip(const char *error, const char *key, const char *value)
 	FUZZ_CHECK(strcmp(json_object_get_string(v), value) == 0);
 	json_object_put(root);
 	free(msg);
-}
-
-/* The method "interface.Name", as the dispatcher finds it: NULL with
- * *ret_err -ENOENT (unknown interface) or -ESRCH (unknown method). */
-static const struct method *
-fuzz_find(const char *full, int *ret_err)
-{
-	const char *dot = strrchr(full, '.');
-	bool interface_known = false;
-
-	*ret_err = -ENOENT;
-	if (dot == NULL)
-		return NULL;
-	for (size_t g = 0; g < NGROUPS; g++)
-		for (const struct method *m = fuzz_groups[g]; m->name; m++) {
-			size_t ilen = strlen(m->interface);
-
-			if ((size_t)(dot - full) != ilen ||
-			    strncmp(m->interface, full, ilen) != 0)
-				continue;
-			interface_known = true;
-			if (strcmp(m->name, dot + 1) == 0)
-				return m;
-		}
-	*ret_err = interface_known ? -ESRCH : -ENOENT;
-	return NULL;
 }
 
 /* Does v have type t, read plainly? */
@@ -422,7 +389,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 
 	(void)argc;
 	(void)argv;
-	for (size_t g = 0; g < NGROUPS; g++)
+	for (size_t g = 0; fuzz_groups[g] != NULL; g++)
 		for (const struct method *m = fuzz_groups[g]; m->name; m++) {
 			if (strcmp(m->interface, "io.sockd") != 0)
 				continue;

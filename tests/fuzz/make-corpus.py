@@ -3,7 +3,8 @@
 
 Run from anywhere; rewrites the seeds it knows and leaves other files
 alone. Seeds are small and each shows one thing: a real call for every
-method of proto/io.sockd.varlink, addresses of every family both ways,
+method of proto/io.sockd.varlink, client streams of pipelined calls,
+addresses of every family both ways,
 frames split and upgraded, base64 texts, and the policies of the
 sockd.policy(5) examples.
 """
@@ -135,6 +136,30 @@ def calls():
           "[" * 40 + "]" * 40 + "}}")
     write("call", "big-number", '{"method":"io.sockd.Close",'
           '"parameters":{"handle":123456789012345678901234567890}}')
+
+
+def conns():
+    """Byte streams of one client: pipelined calls, as sockc sends them."""
+    d = os.path.join(HERE, "corpus", "call")
+    every = [open(os.path.join(d, f), "rb").read() for f in sorted(
+        os.listdir(d)) if f[0].isupper()]
+    write("conn", "every-method", b"\0".join(every) + b"\0")
+    calls = [call("org.varlink.service.GetInfo"),
+             call("org.varlink.service.GetInterfaceDescription",
+                  {"interface": "io.sockd"}),
+             call("io.sockd.Socket", {"family": "AF_INET",
+                                      "type": "SOCK_STREAM"}),
+             call("io.sockd.Close", {"handle": 1}, oneway=True),
+             call("io.sockd.Attach", {"handle": 1}),
+             call("io.sockd.Nope"), call("org.example.Nope")]
+    write("conn", "pipelined", "\0".join(calls) + "\0")
+    write("conn", "introspection", "\0".join(calls[:2]) + "\0")
+    write("conn", "protocol-error", calls[0] + "\0{\"method\":1}\0" +
+          calls[0] + "\0")
+    write("conn", "unfinished", calls[0] + "\0" + calls[2])
+    write("conn", "too-long", call("io.sockd.Find", {"name": "x" * 5000}) +
+          "\0")
+    write("conn", "empty-frame", "\0")
 
 
 def sockaddr_in(host, port):
@@ -288,6 +313,7 @@ def policies():
 
 
 calls()
+conns()
 addrs()
 frames()
 b64s()

@@ -15,6 +15,8 @@
 
 #include "fuzz.h"
 
+static FILE *standalone_err; /* stderr before the target's set-up */
+
 /* Optional in a target; this one does nothing. */
 __attribute__((weak)) int
 LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -34,7 +36,7 @@ standalone_file(const char *path)
 	size_t n;
 
 	if (f == NULL || fstat(fileno(f), &st) < 0) {
-		fprintf(stderr, "%s: %s\n", path, strerror(errno));
+		fprintf(standalone_err, "%s: %s\n", path, strerror(errno));
 		if (f != NULL)
 			fclose(f);
 		return -1;
@@ -43,18 +45,18 @@ standalone_file(const char *path)
 	data = malloc((size_t)st.st_size + !st.st_size);
 	if (data == NULL) {
 		fclose(f);
-		fprintf(stderr, "%s: out of memory\n", path);
+		fprintf(standalone_err, "%s: out of memory\n", path);
 		return -1;
 	}
 	n = fread(data, 1, (size_t)st.st_size, f);
 	fclose(f);
 	if (n != (size_t)st.st_size) {
 		free(data);
-		fprintf(stderr, "%s: short read\n", path);
+		fprintf(standalone_err, "%s: short read\n", path);
 		return -1;
 	}
 	/* Named first, so that a crash's report says which input. */
-	fprintf(stderr, "%s\n", path);
+	dprintf(2, "%s\n", path);
 	LLVMFuzzerTestOneInput(data, n);
 	free(data);
 	return 0;
@@ -82,14 +84,14 @@ standalone_path(const char *path, int optional)
 	if (stat(path, &st) < 0) {
 		if (optional && errno == ENOENT)
 			return 0;
-		fprintf(stderr, "%s: %s\n", path, strerror(errno));
+		fprintf(standalone_err, "%s: %s\n", path, strerror(errno));
 		return -1;
 	}
 	if (!S_ISDIR(st.st_mode))
 		return standalone_file(path) < 0 ? -1 : 1;
 	d = opendir(path);
 	if (d == NULL) {
-		fprintf(stderr, "%s: %s\n", path, strerror(errno));
+		fprintf(standalone_err, "%s: %s\n", path, strerror(errno));
 		return -1;
 	}
 	while ((de = readdir(d)) != NULL) {
@@ -101,7 +103,7 @@ standalone_path(const char *path, int optional)
 		if (grown == NULL || (grown[n] = strdup(de->d_name)) == NULL) {
 			free(grown != NULL ? grown : names);
 			closedir(d);
-			fprintf(stderr, "out of memory\n");
+			fprintf(standalone_err, "out of memory\n");
 			return -1;
 		}
 		names = grown;
@@ -132,6 +134,8 @@ main(int argc, char **argv)
 	char corpus[4096], regress[4096];
 	int total = 0, n;
 
+	/* Our own messages go to fd 2: a target may silence stderr. */
+	standalone_err = stderr;
 	LLVMFuzzerInitialize(&argc, &argv);
 	if (argc > 1) {
 		for (int i = 1; i < argc; i++) {
@@ -151,7 +155,8 @@ main(int argc, char **argv)
 		 fuzz_target);
 	n = standalone_path(corpus, 0);
 	if (n <= 0) {
-		fprintf(stderr, "%s: no corpus in %s\n", fuzz_target, corpus);
+		fprintf(standalone_err, "%s: no corpus in %s\n", fuzz_target,
+			corpus);
 		return 1;
 	}
 	total = n;
