@@ -38,6 +38,7 @@ struct options {
 	long handles;	    /* -K */
 	long idle;	    /* -M */
 	long base;	    /* -k: handles of the small scale run */
+	int rounds;	    /* -R: scale rounds */
 	const char *socat;  /* socat binary */
 	long socat_buf;	    /* socat -b */
 };
@@ -131,6 +132,8 @@ struct run {
 	bool stopping;
 	struct hist lat; /* of the counted replies */
 };
+
+void bench_scale(void);
 
 struct run *run_new(void);
 void run_loop(struct client *cl, int n, struct run *r);

@@ -23,8 +23,6 @@
 #include "b64.h"
 #include "bench.h"
 
-#define SETUP_BATCH 256 /* calls pipelined while setting up scale runs */
-
 static const char *const mode_names[] = {
     "calls", "sendall", "fileno", "attach", "plain", "socat", "scale",
 };
@@ -38,6 +36,7 @@ struct options opt = {
     .handles = 100000,
     .idle = 10000,
     .base = 10,
+    .rounds = 3,
     .socat = "socat",
     .socat_buf = 262144,
 };
@@ -284,165 +283,6 @@ bench_socat(void)
 	rmdir(dir);
 }
 
-/* Create n handles over the clients, pipelined; their ids are appended
- * to pool. Stops at the first error (the fd limit, a quota) and says so;
- * returns how many it made. */
-static long
-scale_handles(struct client *cl, int ncl, long n, int64_t *pool, size_t *npool)
-{
-	static const char call[] =
-	    "{\"method\":\"io.sockd.Socket\",\"parameters\":"
-	    "{\"family\":\"AF_INET\",\"type\":\"SOCK_STREAM\"}}";
-	long made = 0;
-	char *batch = malloc(sizeof call * SETUP_BATCH);
-	bool failed = false;
-
-	if (batch == NULL)
-		die("out of memory");
-	for (int i = 0; i < SETUP_BATCH; i++)
-		memcpy(batch + sizeof call * (size_t)i, call, sizeof call);
-	for (int k = 0; made < n && !failed; k = (k + 1) % ncl) {
-		long want = n - made < SETUP_BATCH ? n - made : SETUP_BATCH;
-
-		write_all(cl[k].fd, batch, sizeof call * (size_t)want);
-		for (long j = 0; j < want; j++) {
-			char *msg = client_wait(&cl[k]);
-
-			if (reply_is_error(msg)) {
-				if (!failed)
-					fprintf(stderr,
-						"sockd-bench: handle %ld: %s\n",
-						made + 1, msg);
-				failed = true;
-				continue;
-			}
-			pool[(*npool)++] = reply_int(msg, "handle");
-			made++;
-		}
-	}
-	free(batch);
-	return made;
-}
-
-/* Open n idle connections, each served one call; returns how many. */
-static long
-scale_idle(int *fds, long n, int64_t h)
-{
-	char call[128];
-	long made = 0;
-	size_t len;
-
-	len = (size_t)snprintf(call, sizeof call,
-			       "{\"method\":\"io.sockd.GetTimeout\","
-			       "\"parameters\":{\"handle\":%" PRId64 "}}",
-			       h) +
-	      1;
-	while (made < n) {
-		long want = n - made < SETUP_BATCH ? n - made : SETUP_BATCH;
-
-		for (long j = 0; j < want; j++) {
-			fds[made + j] = vl_connect();
-			write_all(fds[made + j], call, len);
-		}
-		for (long j = 0; j < want; j++) {
-			char buf[256];
-			size_t got = 0;
-
-			while (got == 0 || memchr(buf, '\0', got) == NULL) {
-				ssize_t r = recv(fds[made + j], buf + got,
-						 sizeof buf - got, 0);
-
-				if (r <= 0 || got + (size_t)r >= sizeof buf)
-					die("idle connection %ld: no reply",
-					    made + j + 1);
-				got += (size_t)r;
-			}
-			if (reply_is_error(buf))
-				die("idle connection %ld: %s", made + j + 1,
-				    buf);
-		}
-		made += want;
-	}
-	return made;
-}
-
-/* VmRSS of pid in KiB. */
-static long
-rss_kib(pid_t pid)
-{
-	char path[64], line[256];
-	long kib = -1;
-	FILE *f;
-
-	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-	f = fopen(path, "re");
-	if (f == NULL)
-		die("%s: %s", path, strerror(errno));
-	while (fgets(line, sizeof line, f) != NULL)
-		if (sscanf(line, "VmRSS: %ld", &kib) == 1)
-			break;
-	fclose(f);
-	if (kib < 0)
-		die("%s: no VmRSS", path);
-	return kib;
-}
-
-/* Run GetTimeout on random handles of the pool; calls/s. */
-static double
-scale_rate(struct client *cl, int ncl, const int64_t *pool, size_t npool)
-{
-	struct run *r = run_new();
-	double rate;
-
-	r->pool = pool;
-	r->npool = npool;
-	for (int i = 0; i < ncl; i++)
-		set_blocking(cl[i].fd, false);
-	run_loop(cl, ncl, r);
-	for (int i = 0; i < ncl; i++)
-		set_blocking(cl[i].fd, true);
-	rate = run_rate(r);
-	free(r);
-	return rate;
-}
-
-/* scale: calls/s with base handles, then with K more and M idle
- * connections; the daemon's RSS per idle connection and per handle. */
-static void
-bench_scale(void)
-{
-	struct client *cl = clients_new(opt.conns);
-	int64_t *pool = malloc(sizeof *pool * (size_t)(opt.base + opt.handles));
-	int *idle = malloc(sizeof *idle * (size_t)(opt.idle + 1));
-	size_t npool = 0;
-	long rss0, rss1, rss2, made_idle, made_handles;
-	double small, big;
-	pid_t pid = peer_pid(cl[0].fd);
-
-	if (pool == NULL || idle == NULL)
-		die("out of memory");
-	if (scale_handles(cl, 1, opt.base, pool, &npool) < opt.base)
-		die("cannot create the %ld base handles", opt.base);
-	small = scale_rate(cl, opt.conns, pool, npool);
-	rss0 = rss_kib(pid);
-	made_idle = scale_idle(idle, opt.idle, pool[0]);
-	rss1 = rss_kib(pid);
-	made_handles = scale_handles(cl, opt.conns, opt.handles, pool, &npool);
-	rss2 = rss_kib(pid);
-	big = scale_rate(cl, opt.conns, pool, npool);
-	printf("mode=scale c=%d P=%d base_handles=%ld handles=%ld "
-	       "idle_conns=%ld calls_per_sec_base=%.0f calls_per_sec=%.0f "
-	       "ratio=%.3f rss_base_kib=%ld rss_idle_kib=%ld "
-	       "rss_handles_kib=%ld bytes_per_idle_conn=%.0f "
-	       "bytes_per_handle=%.0f\n",
-	       opt.conns, opt.depth, opt.base, made_handles, made_idle, small,
-	       big, small > 0 ? big / small : 0, rss0, rss1, rss2,
-	       made_idle ? (double)(rss1 - rss0) * 1024 / (double)made_idle : 0,
-	       made_handles
-		   ? (double)(rss2 - rss1) * 1024 / (double)made_handles
-		   : 0);
-}
-
 /* Raise the soft limit on open files to the hard one. */
 static void
 raise_nofile(void)
@@ -475,10 +315,11 @@ usage(FILE *f)
 		"the anchor)\n"
 		"  socat    write() through socat -b N, unix -> TCP (MB/s; "
 		"an anchor)\n"
-		"  scale    calls/s with -k handles, then with -K more "
-		"handles and -M\n"
-		"           idle connections; sockd's RSS per idle "
-		"connection and handle\n"
+		"  scale    calls/s with -k handles, then with -M idle "
+		"connections and -K\n"
+		"           more handles, dropped again, for -R rounds; "
+		"sockd's RSS per idle\n"
+		"           connection and handle\n"
 		"\n"
 		"  -s PATH  sockd's socket (not needed for plain and socat)\n"
 		"  -m MODE  the mode (default calls)\n"
@@ -486,13 +327,15 @@ usage(FILE *f)
 		"else 1)\n"
 		"  -P N     calls in flight per connection (default 1)\n"
 		"  -t SECS  run for SECS seconds (default 3; scale: each "
-		"half)\n"
+		"half of a round)\n"
 		"  -w SECS  calls not counted for the first SECS (default "
 		"0)\n"
 		"  -n N     stop after N rounds of calls, or N chunks, "
 		"instead of -t\n"
 		"  -d BYTES payload per SendAll or write (default 65536)\n"
 		"  -k N     scale: handles of the small run (default 10)\n"
+		"  -R N     scale: rounds of small and large runs (default "
+		"3)\n"
 		"  -K N     scale: handles to add (default 100000)\n"
 		"  -M N     scale: idle connections to add (default 10000)\n"
 		"  -b N     socat's -b (default 262144)\n"
@@ -520,7 +363,8 @@ main(int argc, char **argv)
 {
 	int o, rc = 0;
 
-	while ((o = getopt(argc, argv, "s:m:c:P:t:w:n:d:k:K:M:b:S:h")) != -1) {
+	while ((o = getopt(argc, argv, "s:m:c:P:t:w:n:d:k:K:M:R:b:S:h")) !=
+	       -1) {
 		switch (o) {
 		case 's':
 			opt.socket = optarg;
@@ -567,6 +411,9 @@ main(int argc, char **argv)
 			break;
 		case 'M':
 			opt.idle = (long)num_arg(o, optarg, 0);
+			break;
+		case 'R':
+			opt.rounds = (int)num_arg(o, optarg, 1);
 			break;
 		case 'b':
 			opt.socat_buf = (long)num_arg(o, optarg, 1);
