@@ -233,6 +233,24 @@ fuzz_flags(const struct name *table, json_object *list)
 	json_object_put(back);
 }
 
+/* A timeout as GetTimeout sends it back: a JSON float (never an int)
+ * that reads back as exactly the same number. */
+static void
+fuzz_float(double d)
+{
+	json_object *f = vl_new_float(d), *back;
+	const char *text;
+
+	FUZZ_CHECK(f != NULL);
+	text = json_object_to_json_string_ext(f, JSON_C_TO_STRING_PLAIN);
+	FUZZ_CHECK(strpbrk(text, ".eE") != NULL);
+	back = json_tokener_parse(text);
+	FUZZ_CHECK(back != NULL && json_object_is_type(back, json_type_double));
+	FUZZ_CHECK(json_object_get_double(back) == d);
+	json_object_put(back);
+	json_object_put(f);
+}
+
 /* What the dispatcher and the handlers read from checked parameters. */
 static void
 fuzz_convert(const struct method *m, json_object *params)
@@ -299,6 +317,7 @@ fuzz_convert(const struct method *m, json_object *params)
 			free(buf);
 		} else if (strcmp(key, "timeout") == 0) {
 			FUZZ_CHECK(isfinite(json_object_get_double(val)));
+			fuzz_float(json_object_get_double(val));
 		}
 	}
 }
