@@ -33,6 +33,7 @@ vl_connect(void)
 	return fd;
 }
 
+/* Set up c on a connected fd. */
 void
 client_init(struct client *c, int fd)
 {
@@ -185,6 +186,7 @@ write_all(int fd, const char *buf, size_t len)
 	}
 }
 
+/* Make fd blocking or not. */
 void
 set_blocking(int fd, bool blocking)
 {

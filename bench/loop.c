@@ -167,7 +167,10 @@ client_event_raw(int ep, struct client *c, struct run *r, uint32_t events,
 			continue;
 		c->woff = 0;
 		r->issued++;
-		if (r->limit != 0 && r->issued >= r->limit)
+		/* A reader that keeps up never makes send() block: look at
+		 * the clock here, not only between epoll_waits. */
+		if ((r->limit != 0 && r->issued >= r->limit) ||
+		    now_ns() >= r->t_end)
 			r->stopping = true;
 		if (r->stopping)
 			break;

@@ -211,6 +211,7 @@ extra_drop(struct extra *x, pid_t pid, long fds_before)
 	}
 }
 
+/* qsort order for doubles. */
 static int
 cmp_double(const void *a, const void *b)
 {
@@ -219,6 +220,7 @@ cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* The median of n values (sorts them). */
 static double
 median(double *v, int n)
 {

@@ -20,6 +20,7 @@
 
 struct sink sink;
 
+/* The sink thread: accept, read, count, discard. */
 static void *
 sink_main(void *arg)
 {

@@ -295,6 +295,7 @@ raise_nofile(void)
 	}
 }
 
+/* The help text. */
 static void
 usage(FILE *f)
 {

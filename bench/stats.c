@@ -40,6 +40,7 @@ hist_value(size_t i)
 	return ((double)m + 0.5) * (double)(1ull << e);
 }
 
+/* Count one latency of ns nanoseconds. */
 void
 hist_add(struct hist *h, uint64_t v)
 {
