@@ -3,6 +3,7 @@
  * JOURNAL_STREAM names our stderr, lines carry a <N> prefix so the journal
  * records their priority.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,11 +20,21 @@ log_init(int verbosity)
 {
 	const char *js = getenv("JOURNAL_STREAM");
 	unsigned long long dev, ino;
+	char *end;
 	struct stat st;
 
 	log_max = verbosity > 0 ? LOG_DEBUG : LOG_NOTICE;
-	if (js != NULL && sscanf(js, "%llu:%llu", &dev, &ino) == 2 &&
-	    fstat(2, &st) == 0 && st.st_dev == dev && st.st_ino == ino)
+	if (js == NULL)
+		return;
+	/* "DEV:INO"; strtoull, unlike sscanf, says when a number overflows. */
+	errno = 0;
+	dev = strtoull(js, &end, 10);
+	if (end == js || *end != ':')
+		return;
+	js = end + 1;
+	ino = strtoull(js, &end, 10);
+	if (end != js && errno == 0 && fstat(2, &st) == 0 && st.st_dev == dev &&
+	    st.st_ino == ino)
 		log_journal = 1;
 }
 
