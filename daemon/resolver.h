@@ -51,7 +51,8 @@ struct resolve_job {
 /* The most threads resolver_init() starts. */
 #define RESOLVER_MAX_THREADS 16
 
-int resolver_init(unsigned threads);
+/* Start n worker threads (at most RESOLVER_MAX_THREADS). */
+int resolver_init(unsigned n);
 void resolver_stop(void);
 /* Queue a job for call (which gets call_job_done when it completes). */
 int resolver_submit(struct resolve_job *job, struct call *c);
