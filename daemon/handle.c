@@ -67,8 +67,11 @@ handle_grow(void)
 	size_t n = nbuckets ? nbuckets * 2 : 256;
 	struct handle **ids, **names, *h;
 
+	/* Arrays of pointers to handles: sizeof a pointer each.
+	 * NOLINTBEGIN(bugprone-sizeof-expression) */
 	ids = calloc(n, sizeof *ids);
 	names = calloc(n, sizeof *names);
+	/* NOLINTEND(bugprone-sizeof-expression) */
 	if (ids == NULL || names == NULL) {
 		free(ids);
 		free(names);
