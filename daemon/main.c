@@ -322,7 +322,7 @@ main(int argc, char **argv)
 	 * than one with rules nobody meant. */
 	if (policy_reload() < 0)
 		return 1;
-	signal(SIGPIPE, SIG_IGN);
+	(void)signal(SIGPIPE, SIG_IGN); /* cannot fail for SIGPIPE */
 	raise_nofile();
 	sockd_base = event_base_new();
 	if (sockd_base == NULL) {

@@ -346,6 +346,8 @@ parse_ids(struct parse *ps, json_object *v, const char *key, struct rule *r)
 				continue;
 			}
 			if (users) {
+				/* Policies load on the main thread alone. */
+				/* cppcheck-suppress getpwnamCalled */
 				struct passwd *pw = getpwnam(name);
 
 				if (pw == NULL)
@@ -353,6 +355,7 @@ parse_ids(struct parse *ps, json_object *v, const char *key, struct rule *r)
 					    ps, key, "no user \"%s\"", name);
 				id = (long)pw->pw_uid;
 			} else {
+				/* cppcheck-suppress getgrnamCalled */
 				struct group *gr = getgrnam(name);
 
 				if (gr == NULL)
@@ -613,19 +616,19 @@ policy_read(const char *path, size_t *ret_len, int *ret_err)
 		return NULL;
 	}
 	if (fstat(fileno(f), &st) < 0 || st.st_size > POLICY_MAX_SIZE) {
-		fclose(f);
+		(void)fclose(f); /* read only: nothing to lose */
 		*ret_err = -EFBIG;
 		return NULL;
 	}
 	text = malloc((size_t)st.st_size + 1);
 	if (text == NULL) {
-		fclose(f);
+		(void)fclose(f);
 		*ret_err = -ENOMEM;
 		return NULL;
 	}
 	n = fread(text, 1, (size_t)st.st_size, f);
 	text[n] = '\0';
-	fclose(f);
+	(void)fclose(f);
 	*ret_len = n;
 	return text;
 }
