@@ -94,6 +94,7 @@ conn_process(struct conn *c)
 	char *msg;
 	size_t len;
 	int n = 0, r = 1;
+	bool full;
 
 	while (!c->dead && !c->closing && c->active == NULL &&
 	       c->relay == NULL && c->out_bytes <= cfg.max_output) {
@@ -116,7 +117,13 @@ conn_process(struct conn *c)
 	/* After the client's EOF, the last whole message ends the work. */
 	if (r == 0 && c->eof && c->active == NULL && c->relay == NULL)
 		c->closing = true;
+	full = c->out_bytes > cfg.max_output;
 	conn_flush(c);
+	/* Replies made without a handler (errors found by the dispatcher)
+	 * may have filled the output and stopped the loop; if the flush
+	 * emptied it at once, no write event will come to go on. */
+	if (full && !c->dead && c->out_bytes <= cfg.max_output)
+		event_active(c->ev_process, EV_READ, 0);
 	conn_update(c);
 }
 

@@ -120,7 +120,7 @@ op_get_addr_info(struct call *c)
 	struct resolve_job *job;
 	json_object *list, *p;
 	struct addrinfo *ai;
-	int n = 0;
+	unsigned n = 0;
 
 	if (c->job == NULL) {
 		job = op_name_job(c, RESOLVE_ADDRINFO);

@@ -206,3 +206,18 @@ def test_one_resolver_thread_still_resolves(start_sockd):
     d = start_sockd("--resolver-threads", "1")
     r = d.client().call("io.sockd.GetAddrInfo", {"host": "localhost"})
     assert r["addresses"]
+
+
+def test_replies_past_max_output_resume_processing(start_sockd):
+    """Errors the dispatcher answers itself, pipelined past --max-output:
+    once the output is flushed, the rest are still answered (the loop
+    used to stop until the client sent more)."""
+    d = start_sockd("--max-output", "4096", "--max-message", "4096")
+    c = d.client()
+    n = 40
+    c.send_raw(call_message("io.sockd.Nope" + "x" * 100) * n)
+    for _ in range(n):
+        msg = c.recv_msg()
+        assert msg["error"] == "org.varlink.service.MethodNotFound", msg
+    c.sock.shutdown(socket.SHUT_WR)
+    assert c.sock.recv(1) == b""

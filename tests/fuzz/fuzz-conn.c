@@ -60,14 +60,10 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	signal(SIGPIPE, SIG_IGN); /* as main() does */
 	sockd_base = event_base_new();
 	FUZZ_CHECK(sockd_base != NULL);
-	/* Small limits, so that inputs reach them. The output limit stays
-	 * above what one flush can write to the socket: below that, a batch
-	 * of replies made by the dispatcher alone that crosses the limit and
-	 * is flushed at once leaves the rest of the batch unprocessed until
-	 * the client sends more (conn_process does not resume; reported, see
-	 * the fuzzing notes). */
+	/* Small limits, so that inputs reach them: the output limit below
+	 * what one flush writes (regress/conn/stall-after-flush). */
 	cfg.max_message = SOCKD_MIN_MESSAGE;
-	cfg.max_output = 256 * 1024;
+	cfg.max_output = SOCKD_MIN_MESSAGE;
 	return 0;
 }
 
