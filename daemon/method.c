@@ -15,16 +15,13 @@
 #include "policy.h"
 #include "sockd.h"
 
-static const struct method *const method_groups[] = {
+const struct method *const method_groups[] = {
     op_service_methods, op_sock_methods, op_io_methods,
-    op_opt_methods,	op_name_methods,
+    op_opt_methods,	op_name_methods, NULL,
 };
 
-#define NGROUPS (sizeof method_groups / sizeof method_groups[0])
-
-/* The method named by "interface.Method": NULL with *ret_err -ENOENT for
- * an unknown interface, -ESRCH for an unknown method. */
-static const struct method *
+/* The method named by "interface.Method". */
+const struct method *
 method_find(const char *full, int *ret_err)
 {
 	const char *dot = strrchr(full, '.');
@@ -36,7 +33,7 @@ method_find(const char *full, int *ret_err)
 		return NULL;
 	}
 	ilen = dot - full;
-	for (size_t g = 0; g < NGROUPS; g++)
+	for (size_t g = 0; method_groups[g] != NULL; g++)
 		for (const struct method *m = method_groups[g]; m->name; m++) {
 			if (strncmp(m->interface, full, ilen) != 0 ||
 			    m->interface[ilen] != '\0')

@@ -39,6 +39,13 @@ extern const struct method op_io_methods[];
 extern const struct method op_opt_methods[];
 extern const struct method op_name_methods[];
 
+/* Every group of rows, in lookup order, ended by NULL. */
+extern const struct method *const method_groups[];
+
+/* The method named by "interface.Method": NULL with *ret_err -ENOENT for
+ * an unknown interface, -ESRCH for an unknown method. */
+const struct method *method_find(const char *full, int *ret_err);
+
 /* Parse, check and start the call in one message from conn. */
 void method_dispatch(struct conn *conn, char *msg, size_t len);
 

@@ -408,8 +408,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 
 	(void)argc;
 	(void)argv;
-	for (size_t g = 0; fuzz_groups[g] != NULL; g++)
-		for (const struct method *m = fuzz_groups[g]; m->name; m++) {
+	for (size_t g = 0; method_groups[g] != NULL; g++)
+		for (const struct method *m = method_groups[g]; m->name; m++) {
 			if (strcmp(m->interface, "io.sockd") != 0)
 				continue;
 			fuzz_idl_check(m);
@@ -460,7 +460,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	json_object_put(again.root);
 	free(built);
 
-	m = fuzz_find(vc.method, &err);
+	m = method_find(vc.method, &err);
 	if (m == NULL) {
 		/* MethodNotFound names the method, InterfaceNotFound the
 		 * interface: both go back to the caller. */

@@ -76,7 +76,7 @@ fuzz_expect(const struct vl_call *vc)
 	const char *field;
 	int err;
 
-	m = fuzz_find(vc->method, &err);
+	m = method_find(vc->method, &err);
 	if (m == NULL)
 		return err == -ENOENT ? "org.varlink.service.InterfaceNotFound"
 				      : "org.varlink.service.MethodNotFound";

@@ -43,11 +43,5 @@ fuzz_quiet(void)
 		stderr = devnull;
 }
 
-/* For the targets that link the daemon (lookup.c): its method groups,
- * NULL-terminated, and the method a full name stands for, or NULL with
- * -ENOENT (no such interface) or -ESRCH (no such method). */
-struct method;
-extern const struct method *const fuzz_groups[];
-const struct method *fuzz_find(const char *full, int *ret_err);
 
 #endif
