@@ -60,7 +60,9 @@ net_flag_names(json_object *p, const char *key, const struct name *table,
 static int
 net_gai_failure(struct sockc *c)
 {
-	return sockc_gai_error(c) ? sockc_gai_error(c) : EAI_SYSTEM;
+	int e = sockc_gai_error(c);
+
+	return e != 0 ? e : EAI_SYSTEM;
 }
 
 /* One reply entry as a struct addrinfo (with its address and name in the
