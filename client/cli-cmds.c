@@ -377,7 +377,8 @@ cmd_recv_common(struct cli *cli, struct cli_args *args, const char *method)
 			cli_format_address(a, text, sizeof text);
 			fprintf(stderr, "%s\n", text);
 		}
-		fwrite(data, 1, len, stdout);
+		/* A failed write shows in ferror(stdout): cli_finish. */
+		(void)fwrite(data, 1, len, stdout);
 	}
 	free(data);
 	json_object_put(reply);

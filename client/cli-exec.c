@@ -140,6 +140,8 @@ exec_resolve(struct cli *cli, struct sockc *c, struct exec_sock *es)
 			break;
 	if (ai == NULL)
 		ai = res;
+	/* Success is a non-empty list, as from getaddrinfo: ai is not NULL.
+	 * NOLINTNEXTLINE(clang-analyzer-core.NullDereference) */
 	memcpy(&es->ss, ai->ai_addr, ai->ai_addrlen);
 	es->spec.addr = (struct sockaddr *)&es->ss;
 	es->spec.addrlen = ai->ai_addrlen;
@@ -204,7 +206,7 @@ cli_cmd_exec(struct cli *cli, struct cli_args *args)
 	if (sockc_listen_fds_pass(specs, (size_t)n, fds) < 0)
 		return cli_error(cli, CLI_FAILED, "passing the sockets: %s",
 				 strerror(errno));
-	fflush(stdout);
+	(void)fflush(stdout); /* nothing to do if it fails: exec anyway */
 	execvp(args->argv[0], args->argv);
 	e = errno;
 	return cli_error(cli, e == ENOENT ? EXEC_NOT_FOUND : EXEC_CANNOT_RUN,
