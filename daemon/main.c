@@ -339,6 +339,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	vl_set_max_depth((int)cfg.max_depth);
+	vl_keep_parser(true);
 	r = resolver_init(cfg.resolver_threads);
 	if (r < 0) {
 		log_err("cannot start the resolver: %s", strerror(-r));
@@ -384,6 +385,7 @@ main(int argc, char **argv)
 	event_free(ev_int);
 	event_free(ev_hup);
 	policy_set(NULL);
+	vl_keep_parser(false);
 	event_base_free(sockd_base);
 	libevent_global_shutdown();
 	uidstat_free_all();

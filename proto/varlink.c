@@ -55,11 +55,54 @@ vl_utf8_valid(const unsigned char *s, size_t len)
 }
 
 static int vl_max_depth = VL_MAX_DEPTH;
+/* A parser kept between messages, when the program asked for it: making
+ * one costs more than parsing a small call. */
+static json_tokener *vl_tok;
+static bool vl_keep_tok;
 
 void
 vl_set_max_depth(int depth)
 {
 	vl_max_depth = depth < 2 ? 2 : depth;
+	vl_keep_parser(vl_keep_tok);
+}
+
+void
+vl_keep_parser(bool keep)
+{
+	if (vl_tok != NULL)
+		json_tokener_free(vl_tok);
+	vl_tok = NULL;
+	vl_keep_tok = keep;
+}
+
+/* A parser for one message: the kept one, reset, or a new one. */
+static json_tokener *
+vl_parser(void)
+{
+	json_tokener *tok = vl_tok;
+
+	if (tok != NULL) {
+		json_tokener_reset(tok);
+		return tok;
+	}
+	tok = json_tokener_new_ex(vl_max_depth);
+	if (tok == NULL)
+		return NULL;
+	/* Strict JSON; UTF-8 is checked before, more strictly than json-c
+	 * does. */
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	if (vl_keep_tok)
+		vl_tok = tok;
+	return tok;
+}
+
+/* Done with a parser from vl_parser(). */
+static void
+vl_parser_done(json_tokener *tok)
+{
+	if (tok != vl_tok)
+		json_tokener_free(tok);
 }
 
 /* Parse a whole message as one JSON object, strictly. */
@@ -79,18 +122,16 @@ vl_parse_object(const char *msg, size_t len, json_object **ret,
 		*ret_why = "message is not valid UTF-8";
 		return -EBADMSG;
 	}
-	tok = json_tokener_new_ex(vl_max_depth);
+	tok = vl_parser();
 	if (tok == NULL) {
 		*ret_why = "out of memory";
 		return -ENOMEM;
 	}
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
-					JSON_TOKENER_VALIDATE_UTF8);
 	root = json_tokener_parse_ex(tok, msg, (int)len);
 	if (root == NULL) {
 		enum json_tokener_error e = json_tokener_get_error(tok);
 
-		json_tokener_free(tok);
+		vl_parser_done(tok);
 		if (e == json_tokener_error_depth)
 			*ret_why = "JSON nested too deeply";
 		else if (e == json_tokener_continue ||
@@ -101,7 +142,7 @@ vl_parse_object(const char *msg, size_t len, json_object **ret,
 		return -EBADMSG;
 	}
 	end = json_tokener_get_parse_end(tok);
-	json_tokener_free(tok);
+	vl_parser_done(tok);
 	while (end < len && strchr(" \t\r\n", msg[end]) != NULL)
 		end++;
 	if (end != len) {

@@ -16,6 +16,9 @@
 /* Change the deepest nesting accepted (at least 2: the message's object
  * and its parameters). */
 void vl_set_max_depth(int depth);
+/* Keep one parser between messages (true), or free it (false, at exit).
+ * For single-threaded programs: the daemon, not the client library. */
+void vl_keep_parser(bool keep);
 
 enum vl_flag {
 	VL_ONEWAY = 1 << 0,
