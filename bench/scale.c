@@ -91,7 +91,7 @@ scale_idle(int *fds, long n, int64_t h)
 			char buf[256];
 			size_t got = 0;
 
-			while (got == 0 || memchr(buf, '\0', got) == NULL) {
+			do {
 				ssize_t r = recv(fds[made + j], buf + got,
 						 sizeof buf - got, 0);
 
@@ -99,7 +99,7 @@ scale_idle(int *fds, long n, int64_t h)
 					die("idle connection %ld: no reply",
 					    made + j + 1);
 				got += (size_t)r;
-			}
+			} while (memchr(buf, '\0', got) == NULL);
 			if (reply_is_error(buf))
 				die("idle connection %ld: %s", made + j + 1,
 				    buf);
@@ -121,9 +121,11 @@ rss_kib(pid_t pid)
 	if (f == NULL)
 		die("%s: %s", path, strerror(errno));
 	while (fgets(line, sizeof line, f) != NULL)
-		if (sscanf(line, "VmRSS: %ld", &kib) == 1)
+		if (strncmp(line, "VmRSS:", 6) == 0) {
+			kib = strtol(line + 6, NULL, 10);
 			break;
-	fclose(f);
+		}
+	(void)fclose(f);
 	if (kib < 0)
 		die("%s: no VmRSS", path);
 	return kib;
@@ -281,4 +283,6 @@ bench_scale(void)
 	       nidle ? (double)(rss[1] - rss[0]) * 1024 / (double)nidle : 0,
 	       nhandles ? (double)(rss[2] - rss[1]) * 1024 / (double)nhandles
 			: 0);
+	free(pool);
+	free(x.idle);
 }

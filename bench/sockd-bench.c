@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "b64.h"
@@ -142,6 +143,8 @@ bench_sendall(void)
 	run_loop(cl, opt.conns, r);
 	snprintf(extra, sizeof extra, " P=%d", opt.depth);
 	print_bytes(extra, r->t_start, r->completed * opt.chunk);
+	free(call);
+	free(payload);
 }
 
 /* Write payload to fds (one per connection) until the time is up. */
@@ -176,6 +179,7 @@ bench_plain(void)
 	for (int i = 0; i < opt.conns; i++)
 		fds[i] = sink_connect();
 	bench_raw(fds, "");
+	free(fds);
 }
 
 /* fileno: the handle's fd from FileNo, written to directly. */
@@ -202,6 +206,7 @@ bench_fileno(void)
 		cl[i].passed_fd = -1;
 	}
 	bench_raw(fds, "");
+	free(fds);
 }
 
 /* attach: the connection upgraded to a raw pipe to the handle. */
@@ -227,6 +232,7 @@ bench_attach(void)
 			reply_str(err, "error", name, sizeof name);
 			printf("mode=attach result=error error=%s\n", name);
 			fprintf(stderr, "sockd-bench: Attach: %s\n", err);
+			free(fds);
 			return 3;
 		}
 		if (cl[i].in_start != cl[i].in_len)
@@ -234,6 +240,7 @@ bench_attach(void)
 		fds[i] = cl[i].fd;
 	}
 	bench_raw(fds, "");
+	free(fds);
 	return 0;
 }
 
@@ -273,10 +280,12 @@ bench_socat(void)
 			close(fds[i]);
 			if (tries == 500 || waitpid(pid, &status, WNOHANG) > 0)
 				die("socat did not listen on %s", path);
-			usleep(10000);
+			nanosleep(&(struct timespec){.tv_nsec = 10000000},
+				  NULL);
 		}
 	}
 	bench_raw(fds, "");
+	free(fds);
 	kill(pid, SIGTERM);
 	waitpid(pid, &status, 0);
 	unlink(path);
@@ -449,7 +458,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "sockd-bench: -P is for call modes\n");
 		return 2;
 	}
-	signal(SIGPIPE, SIG_IGN);
+	(void)signal(SIGPIPE, SIG_IGN); /* cannot fail for SIGPIPE */
 	raise_nofile();
 	sink_start();
 	switch (opt.mode) {
@@ -475,6 +484,6 @@ main(int argc, char **argv)
 		bench_scale();
 		break;
 	}
-	fflush(stdout);
+	(void)fflush(stdout); /* exit flushes it again, and fails alike */
 	return rc;
 }

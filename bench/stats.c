@@ -42,9 +42,9 @@ hist_value(size_t i)
 
 /* Count one latency of ns nanoseconds. */
 void
-hist_add(struct hist *h, uint64_t v)
+hist_add(struct hist *h, uint64_t ns)
 {
-	h->b[hist_index(v)]++;
+	h->b[hist_index(ns)]++;
 	h->count++;
 }
 
