@@ -130,7 +130,9 @@ addr_family(json_object *obj, int family, int *ret_family)
 	int f;
 
 	if (v != NULL) {
-		if (!json_object_is_type(v, json_type_string))
+		if (!json_object_is_type(v, json_type_string) ||
+		    strlen(json_object_get_string(v)) !=
+			(size_t)json_object_get_string_len(v))
 			return -EINVAL;
 		if (names_value(names_family, json_object_get_string(v), &f) <
 		    0)

@@ -563,7 +563,9 @@ names_json_bits(json_object *array, const struct name *table, int *ret)
 	     i++) {
 		json_object *e = json_object_array_get_idx(array, i);
 
-		if (!json_object_is_type(e, json_type_string))
+		if (!json_object_is_type(e, json_type_string) ||
+		    strlen(json_object_get_string(e)) !=
+			(size_t)json_object_get_string_len(e))
 			return -EINVAL;
 		if (names_value(table, json_object_get_string(e), &v) < 0)
 			return -ENOENT;

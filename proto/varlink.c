@@ -10,48 +10,151 @@
 
 #include "varlink.h"
 
-/* Whether s is well-formed UTF-8 (RFC 3629: no overlong forms, no
- * surrogates, nothing above U+10FFFF). json-c's own check lets overlong
+/* The length of the well-formed UTF-8 sequence (RFC 3629: no overlong
+ * forms, no surrogates, nothing above U+10FFFF) that starts at s[0], a
+ * byte >= 0x80; 0 when it is not one. json-c's own check lets overlong
  * forms through. */
-static bool
-vl_utf8_valid(const unsigned char *s, size_t len)
+static size_t
+vl_utf8_seq(const unsigned char *s, size_t left)
 {
+	unsigned char c = s[0];
+	size_t n;
+	uint32_t cp;
+
+	if (c >= 0xc2 && c <= 0xdf) {
+		n = 1;
+		cp = c & 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		n = 2;
+		cp = c & 0x0f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 3;
+		cp = c & 0x07;
+	} else {
+		return 0;
+	}
+	if (left <= n)
+		return 0;
+	for (size_t k = 1; k <= n; k++) {
+		if ((s[k] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[k] & 0x3f);
+	}
+	if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n + 1;
+}
+
+static bool
+vl_digit(unsigned char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* The length of the RFC 8259 number at s, or 0 when there is none (json-c
+ * also takes NaN, Infinity and "1."). */
+static size_t
+vl_number_len(const unsigned char *s, size_t left)
+{
+	size_t i = 0, d;
+
+	if (i < left && s[i] == '-')
+		i++;
+	if (i < left && s[i] == '0')
+		i++;
+	else if (i < left && s[i] >= '1' && s[i] <= '9')
+		while (i < left && vl_digit(s[i]))
+			i++;
+	else
+		return 0;
+	if (i < left && s[i] == '.') {
+		for (d = ++i; i < left && vl_digit(s[i]); i++)
+			;
+		if (i == d)
+			return 0;
+	}
+	if (i < left && (s[i] == 'e' || s[i] == 'E')) {
+		i++;
+		if (i < left && (s[i] == '+' || s[i] == '-'))
+			i++;
+		for (d = i; i < left && vl_digit(s[i]); i++)
+			;
+		if (i == d)
+			return 0;
+	}
+	return i;
+}
+
+/* The tokens of a message, checked before json-c parses its structure:
+ * well-formed UTF-8, strings without raw control characters and with
+ * only JSON's escapes, numbers as RFC 8259 writes them, and no words but
+ * true, false and null. NULL when they are all right, else the reason. */
+static const char *
+vl_lex_check(const unsigned char *s, size_t len)
+{
+	static const char *const words[] = {"true", "false", "null"};
 	size_t i = 0;
 
 	while (i < len) {
 		unsigned char c = s[i];
-		size_t n;
-		uint32_t cp;
+		size_t n = 0;
 
-		if (c < 0x80) {
+		if (strchr(" \t\r\n{}[]:,", c) != NULL && c != '\0') {
 			i++;
 			continue;
 		}
-		if (c >= 0xc2 && c <= 0xdf) {
+		if (c == '-' || vl_digit(c)) {
+			n = vl_number_len(s + i, len - i);
+			if (n == 0)
+				return "not valid JSON (a number)";
+			i += n;
+			continue;
+		}
+		if (c != '"') {
+			for (size_t w = 0; w < 3 && n == 0; w++)
+				if (len - i >= strlen(words[w]) &&
+				    memcmp(s + i, words[w], strlen(words[w])) ==
+					0)
+					n = strlen(words[w]);
+			if (n == 0)
+				return "not valid JSON";
+			i += n;
+			continue;
+		}
+		/* A string. */
+		for (i++; i < len && s[i] != '"'; i += n) {
+			c = s[i];
 			n = 1;
-			cp = c & 0x1f;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			n = 2;
-			cp = c & 0x0f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			n = 3;
-			cp = c & 0x07;
-		} else {
-			return false;
+			if (c < 0x20)
+				return "not valid JSON (a control character "
+				       "in a string)";
+			if (c >= 0x80) {
+				n = vl_utf8_seq(s + i, len - i);
+				if (n == 0)
+					return "message is not valid UTF-8";
+			} else if (c == '\\') {
+				if (i + 1 >= len ||
+				    strchr("\"\\/bfnrtu", s[i + 1]) == NULL ||
+				    s[i + 1] == '\0')
+					return "not valid JSON (an escape)";
+				n = 2;
+				if (s[i + 1] == 'u') {
+					for (size_t k = 2; k < 6; k++)
+						if (i + k >= len ||
+						    !strchr("0123456789abcdefAB"
+							    "CDEF",
+							    s[i + k]) ||
+						    s[i + k] == '\0')
+							return "not valid JSON "
+							       "(an escape)";
+					n = 6;
+				}
+			}
 		}
-		if (len - i <= n)
-			return false;
-		for (size_t k = 1; k <= n; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return false;
-			cp = (cp << 6) | (s[i + k] & 0x3f);
-		}
-		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return false;
-		i += n + 1;
+		i++; /* the closing quote, if any: json-c finds it missing */
 	}
-	return true;
+	return NULL;
 }
 
 static int vl_max_depth = VL_MAX_DEPTH;
@@ -118,10 +221,9 @@ vl_parse_object(const char *msg, size_t len, json_object **ret,
 		*ret_why = "message too long";
 		return -EBADMSG;
 	}
-	if (!vl_utf8_valid((const unsigned char *)msg, len)) {
-		*ret_why = "message is not valid UTF-8";
+	*ret_why = vl_lex_check((const unsigned char *)msg, len);
+	if (*ret_why != NULL)
 		return -EBADMSG;
-	}
 	tok = vl_parser();
 	if (tok == NULL) {
 		*ret_why = "out of memory";
@@ -294,6 +396,16 @@ bad:
 	return -EBADMSG;
 }
 
+/* A string without a NUL byte in it (JSON may say \u0000), so that C
+ * sees all of it. */
+static bool
+vl_plain_string(json_object *v)
+{
+	return json_object_is_type(v, json_type_string) &&
+	       strlen(json_object_get_string(v)) ==
+		   (size_t)json_object_get_string_len(v);
+}
+
 /* Whether v has the JSON type t asks for. */
 static bool
 vl_type_ok(json_object *v, enum vl_type t)
@@ -309,7 +421,7 @@ vl_type_ok(json_object *v, enum vl_type t)
 		return json_object_is_type(v, json_type_double) &&
 		       isfinite(json_object_get_double(v));
 	case VL_STRING:
-		return json_object_is_type(v, json_type_string);
+		return vl_plain_string(v);
 	case VL_OBJECT:
 		return json_object_is_type(v, json_type_object);
 	case VL_ARRAY:
@@ -318,9 +430,7 @@ vl_type_ok(json_object *v, enum vl_type t)
 		if (!json_object_is_type(v, json_type_array))
 			return false;
 		for (size_t i = 0; i < json_object_array_length(v); i++) {
-			json_object *e = json_object_array_get_idx(v, i);
-
-			if (!json_object_is_type(e, json_type_string))
+			if (!vl_plain_string(json_object_array_get_idx(v, i)))
 				return false;
 		}
 		return true;

@@ -176,8 +176,8 @@ def test_find_unknown_name(sockd):
                        {"name": "nope"})
     assert "nope" in e.params["message"]
     expect_oserror(errno.ENOENT, c.call, "io.sockd.Find", {"name": ""})
-    expect_oserror(errno.ENOENT, c.call, "io.sockd.Find",
-                   {"name": "web\0tail"})
+    # A NUL would cut the name short in C: it is no name at all.
+    expect_invalid("name", c.call, "io.sockd.Find", {"name": "web\0tail"})
     expect_oserror(errno.ENOENT, c.call, "io.sockd.Find",
                    {"name": "x" * 300})
     expect_invalid("name", c.call, "io.sockd.Find", {})
