@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "call.h"
+#include "closer.h"
 #include "conn.h"
 #include "handle.h"
 #include "notify.h"
@@ -271,7 +272,7 @@ handle_close(struct handle *h)
 	if (h->scope == NULL)
 		store_remove(h);
 	handle_forget(h);
-	close(fd);
+	closer_close(fd);
 }
 
 /* Forget, keeping the socket open for the caller. */
@@ -293,7 +294,7 @@ handle_release(struct handle *h)
 	int fd = h->fd;
 
 	handle_forget(h);
-	close(fd);
+	closer_close(fd);
 }
 
 /* Set the timeout; the store keeps a persistent handle's. */

@@ -13,6 +13,7 @@
 #include <event2/event.h>
 #include <systemd/sd-daemon.h>
 
+#include "closer.h"
 #include "conn.h"
 #include "handle.h"
 #include "log.h"
@@ -379,6 +380,7 @@ main(int argc, char **argv)
 	while (!TAILQ_EMPTY(&handles_all))
 		handle_release(TAILQ_FIRST(&handles_all));
 	store_shutdown();
+	closer_stop();
 	notify_free();
 	resolver_stop();
 	event_free(ev_term);
