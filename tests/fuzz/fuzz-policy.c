@@ -100,7 +100,7 @@ fuzz_rules(const struct policy *p)
 	}
 	if (devnull != NULL) {
 		policy_print(p, devnull);
-		fclose(devnull);
+		(void)fclose(devnull); /* /dev/null */
 	}
 }
 
@@ -248,6 +248,7 @@ fuzz_requests(const struct policy *p, struct fuzz_bytes *b)
 
 			while (names_level[nlevels].name != NULL)
 				nlevels++;
+			FUZZ_CHECK(nlevels > 0);
 			lv = &names_level[fuzz_byte(b) % nlevels];
 			opts = names_options(lv->value);
 

@@ -38,18 +38,18 @@ standalone_file(const char *path)
 	if (f == NULL || fstat(fileno(f), &st) < 0) {
 		fprintf(standalone_err, "%s: %s\n", path, strerror(errno));
 		if (f != NULL)
-			fclose(f);
+			(void)fclose(f); /* read only: nothing to lose */
 		return -1;
 	}
 	/* malloc(0) may return NULL: keep one byte, pass size 0. */
 	data = malloc((size_t)st.st_size + !st.st_size);
 	if (data == NULL) {
-		fclose(f);
+		(void)fclose(f);
 		fprintf(standalone_err, "%s: out of memory\n", path);
 		return -1;
 	}
 	n = fread(data, 1, (size_t)st.st_size, f);
-	fclose(f);
+	(void)fclose(f);
 	if (n != (size_t)st.st_size) {
 		free(data);
 		fprintf(standalone_err, "%s: short read\n", path);
@@ -110,7 +110,8 @@ standalone_path(const char *path, int optional)
 		n++;
 	}
 	closedir(d);
-	qsort(names, n, sizeof *names, standalone_cmp);
+	if (n > 0) /* names is NULL for an empty directory */
+		qsort(names, n, sizeof *names, standalone_cmp);
 	for (size_t i = 0; i < n; i++) {
 		char file[4096];
 
