@@ -71,7 +71,7 @@ refuse(const char *text, int family, int err, const char *field)
 	int r;
 
 	memset(&a, 0xa5, sizeof a);
-	before = a;
+	memcpy(&before, &a, sizeof a); /* padding too, unlike = */
 	r = addr_from_json(o, family, &a, &got);
 	if (r != err || got == NULL || strcmp(got, field) != 0)
 		fprintf(stderr, "%s: got %d field %s, want %d field %s\n",
@@ -79,6 +79,8 @@ refuse(const char *text, int family, int err, const char *field)
 			field);
 	CHECK(r == err);
 	CHECK_STR(got, field);
+	/* Untouched means every byte, padding included.
+	 * NOLINTNEXTLINE(bugprone-suspicious-memory-comparison) */
 	CHECK(memcmp(&a, &before, sizeof a) == 0);
 	json_object_put(o);
 }
@@ -695,10 +697,14 @@ test_kernel(void)
 		    NULL) == 0);
 	CHECK(bind(fd, (struct sockaddr *)&a.ss, a.len) == 0);
 	CHECK(getsockname(fd, (struct sockaddr *)&ss, &len) == 0);
+	/* clang 14's analyzer does not see getsockname write ss through
+	 * glibc's transparent union (llvm-project issue 60482).
+	 * NOLINTBEGIN(clang-analyzer-core.CallAndMessage) */
 	snprintf(text, sizeof text,
 		 "{\"family\": \"AF_INET\", \"host\": \"127.0.0.1\","
 		 " \"port\": %u}",
 		 ntohs(((struct sockaddr_in *)&ss)->sin_port));
+	/* NOLINTEND(clang-analyzer-core.CallAndMessage) */
 	CHECK(((struct sockaddr_in *)&ss)->sin_port != 0);
 	check_sockname(fd, text);
 	close(fd);
