@@ -237,9 +237,17 @@ t_loop(struct sockaddr_storage *ss, int family, int port)
 	return sizeof *s4;
 }
 
+/*
+ * The helpers below read addresses that getsockname, accept, recvfrom and
+ * the like wrote. With _GNU_SOURCE, glibc declares their address argument
+ * as a transparent union, through which clang 14's analyzer does not see
+ * the write (llvm-project issue 60482): it takes the family read here for
+ * garbage. Those reads carry a NOLINT for that one check.
+ */
 T_FN int
 t_port(const struct sockaddr_storage *ss)
 {
+	/* NOLINTNEXTLINE(clang-analyzer-core.UndefinedBinaryOperatorResult) */
 	if (ss->ss_family == AF_INET6)
 		return ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
 	return ntohs(((const struct sockaddr_in *)ss)->sin_port);
@@ -255,6 +263,7 @@ t_addr_str(const struct sockaddr_storage *ss, socklen_t len)
 
 	if (len == 0)
 		snprintf(p, sizeof buf[0], "(none)");
+	/* NOLINTNEXTLINE(clang-analyzer-core.UndefinedBinaryOperatorResult) */
 	else if (ss->ss_family == AF_INET) {
 		inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr,
 			  host, sizeof host);
@@ -292,6 +301,7 @@ T_FN int
 t_addr_eq(const struct sockaddr_storage *a, socklen_t alen,
 	  const struct sockaddr_storage *b, socklen_t blen)
 {
+	/* NOLINTNEXTLINE(clang-analyzer-core.UndefinedBinaryOperatorResult) */
 	if (alen != blen || alen == 0 || a->ss_family != b->ss_family)
 		return alen == 0 && blen == 0;
 	if (a->ss_family == AF_INET) {
@@ -330,8 +340,16 @@ t_sock(int family, int type, const char *name, int listening,
 {
 	struct sockaddr_storage tmp;
 	socklen_t l;
-	int fd = socket(family, type | SOCK_CLOEXEC, 0);
+	int fd;
 
+	/* Defined outputs even on failure: a failed CHECK goes on. */
+	if (ss != NULL) {
+		memset(ss, 0, sizeof *ss);
+		*len = 0;
+	}
+	if (family == AF_UNIX && name == NULL)
+		return -1;
+	fd = socket(family, type | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
 	l = family == AF_UNIX ? t_unix(&tmp, name) : t_loop(&tmp, family, 0);

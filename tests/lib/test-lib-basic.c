@@ -158,6 +158,7 @@ find_handle(struct sockc *c, sockc_handle_t h, struct sockc_info *ret,
 	size_t n;
 	int found = 0;
 
+	memset(ret, 0, sizeof *ret); /* read even when not found */
 	if (sockc_list(c, &list, &n) < 0)
 		return -1;
 	for (size_t i = 0; i < n; i++)
@@ -252,8 +253,9 @@ test_handles(struct sockc *c)
 static void
 test_accept(struct sockc *c, int family, const char *unix_name)
 {
-	struct sockaddr_storage la, ca, got, kn;
-	socklen_t ll = sizeof la, cl = sizeof ca, gl, kl;
+	/* got is printed even when accept fails. */
+	struct sockaddr_storage la, ca, got = {0}, kn;
+	socklen_t ll, cl = sizeof ca, gl, kl;
 	sockc_handle_t L, A;
 	int cfd, cfd2;
 	const char *what = unix_name		? unix_name

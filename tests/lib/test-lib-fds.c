@@ -373,7 +373,7 @@ test_pass(struct sockc *c)
 		"sockc_listen_fds(listen, udp, name) for passing");
 	for (int i = 0; i < 3; i++)
 		inodes[i] = inode(fds[i]);
-	fflush(stdout);
+	(void)fflush(stdout); /* at worst, the child writes it again */
 	pid = fork();
 	if (pid == 0)
 		_exit(pass_child(c, specs, fds, inodes));

@@ -83,7 +83,7 @@ test_int_options(struct sockc *c)
 	CHECK(r == 0 && got == 0, "getsockopt(SO_ERROR) -> 0 (%d)", got);
 	{
 		struct linger lg = {.l_onoff = 1, .l_linger = 7}, lk = {0, 0};
-		socklen_t ll = sizeof lk;
+		socklen_t ll;
 
 		CHECK_OK(sockc_setsockopt(c, h, SOL_SOCKET, SO_LINGER, &lg,
 					  sizeof lg),

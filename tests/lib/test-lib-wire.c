@@ -138,7 +138,7 @@ fake_stop(struct fake *f, pthread_t th, struct sockc *c)
 	close(f->lfd);
 }
 
-#define REPLY(s) .reply = s, .len = sizeof s
+#define REPLY(s) .reply = (s), .len = sizeof(s)
 
 static void
 test_hangup(void)
@@ -282,7 +282,7 @@ main(int argc, char **argv)
 	const char *path = t_setup(argc, argv);
 	struct sockc *c;
 
-	signal(SIGPIPE, SIG_DFL);
+	(void)signal(SIGPIPE, SIG_DFL); /* cannot fail for SIGPIPE */
 	test_hangup();
 	test_bad_replies();
 	test_fds();
