@@ -86,24 +86,165 @@ vl_number_len(const unsigned char *s, size_t left)
 	return i;
 }
 
+/* Are the 8 bytes at s printable ASCII, none a quote or a backslash? */
+static bool
+vl_plain8(const unsigned char *s)
+{
+	const uint64_t ones = 0x0101010101010101ULL;
+	const uint64_t highs = 0x8080808080808080ULL;
+	uint64_t v, q, b;
+
+	memcpy(&v, s, sizeof v);
+	q = v ^ (ones * '"');
+	b = v ^ (ones * '\\');
+	/* No byte >= 0x80, none < 0x20 (valid once all are below 0x80),
+	 * none zero after the xors (a quote or a backslash). */
+	return ((v | ((v - ones * 0x20) & ~v) | ((q - ones) & ~q) |
+		 ((b - ones) & ~b)) &
+		highs) == 0;
+}
+
+/* Where a long, plain "data" string of the parameters sits in a message
+ * (its quotes), so that json-c need not scan it byte by byte. */
+struct vl_span {
+	size_t open, close;
+	bool found;
+};
+
+#define VL_SPAN_MIN 1024 /* shorter strings are left to json-c */
+
+/* Check the string whose opening quote is at s[i]: the index of its
+ * closing quote (len when it has none: json-c reports that), or 0 with
+ * *why set. *plain says whether it is all printable ASCII, no escapes. */
+static size_t
+vl_lex_string(const unsigned char *s, size_t len, size_t i, bool *plain,
+	      const char **why)
+{
+	size_t n;
+
+	*plain = true;
+	for (i++; i < len && s[i] != '"'; i += n) {
+		unsigned char c;
+
+		/* Runs of plain ASCII (base64 data) go 8 bytes at a time. */
+		while (len - i >= 8 && vl_plain8(s + i))
+			i += 8;
+		if (i >= len || s[i] == '"')
+			break;
+		c = s[i];
+		n = 1;
+		if (c < 0x20) {
+			*why = "not valid JSON (a control character in a "
+			       "string)";
+			return 0;
+		}
+		if (c >= 0x80) {
+			*plain = false;
+			n = vl_utf8_seq(s + i, len - i);
+			if (n == 0) {
+				*why = "message is not valid UTF-8";
+				return 0;
+			}
+		} else if (c == '\\') {
+			*plain = false;
+			n = 2;
+			if (i + 1 >= len || s[i + 1] == '\0' ||
+			    strchr("\"\\/bfnrtu", s[i + 1]) == NULL)
+				n = 0;
+			else if (s[i + 1] == 'u')
+				for (size_t k = 2; k < 6 && n != 0; k++, n++)
+					if (i + k >= len || s[i + k] == '\0' ||
+					    !strchr("0123456789abcdefABCDEF",
+						    s[i + k]))
+						n = 0;
+			if (n == 0) {
+				*why = "not valid JSON (an escape)";
+				return 0;
+			}
+		}
+	}
+	return i;
+}
+
+/* Is the string at s[open..close] (its quotes) the key text, followed
+ * by a colon? */
+static bool
+vl_lex_key(const unsigned char *s, size_t len, size_t open, size_t close,
+	   const char *text)
+{
+	size_t n = strlen(text), i = close + 1;
+
+	if (close - open - 1 != n || memcmp(s + open + 1, text, n) != 0)
+		return false;
+	while (i < len && strchr(" \t\r\n", s[i]) != NULL && s[i] != '\0')
+		i++;
+	return i < len && s[i] == ':';
+}
+
 /* The tokens of a message, checked before json-c parses its structure:
  * well-formed UTF-8, strings without raw control characters and with
  * only JSON's escapes, numbers as RFC 8259 writes them, and no words but
- * true, false and null. NULL when they are all right, else the reason. */
+ * true, false and null. NULL when they are all right, else the reason.
+ * On the way, finds the parameters' "data" string when it is long and
+ * plain, and the only "data" there. */
 static const char *
-vl_lex_check(const unsigned char *s, size_t len)
+vl_lex_check(const unsigned char *s, size_t len, struct vl_span *data)
 {
 	static const char *const words[] = {"true", "false", "null"};
-	size_t i = 0;
+	const char *why = NULL;
+	bool params_next = false, data_next = false;
+	size_t i = 0, depth = 0, params_depth = 0, ndata = 0;
 
+	data->found = false;
+	data->open = data->close = 0;
 	while (i < len) {
 		unsigned char c = s[i];
-		size_t n = 0;
+		size_t n = 0, close;
+		bool plain;
 
-		if (strchr(" \t\r\n{}[]:,", c) != NULL && c != '\0') {
+		if (strchr(" \t\r\n:,", c) != NULL && c != '\0') {
 			i++;
 			continue;
 		}
+		if (c == '{' || c == '[') {
+			depth++;
+			if (params_next && c == '{' && depth == 2)
+				params_depth = 2;
+			params_next = data_next = false;
+			i++;
+			continue;
+		}
+		if (c == '}' || c == ']') {
+			if (depth == params_depth)
+				params_depth = 0;
+			depth--;
+			i++;
+			continue;
+		}
+		if (c == '"') {
+			bool value = data_next;
+
+			close = vl_lex_string(s, len, i, &plain, &why);
+			if (close == 0)
+				return why;
+			params_next = data_next = false;
+			if (depth == 1 &&
+			    vl_lex_key(s, len, i, close, "parameters")) {
+				params_next = true;
+			} else if (depth == 2 && params_depth == 2 &&
+				   vl_lex_key(s, len, i, close, "data")) {
+				data_next = true;
+				ndata++;
+			} else if (value && plain && close < len &&
+				   close - i > VL_SPAN_MIN) {
+				data->open = i;
+				data->close = close;
+				data->found = true;
+			}
+			i = close + 1;
+			continue;
+		}
+		params_next = data_next = false;
 		if (c == '-' || vl_digit(c)) {
 			n = vl_number_len(s + i, len - i);
 			if (n == 0)
@@ -111,49 +252,17 @@ vl_lex_check(const unsigned char *s, size_t len)
 			i += n;
 			continue;
 		}
-		if (c != '"') {
-			for (size_t w = 0; w < 3 && n == 0; w++)
-				if (len - i >= strlen(words[w]) &&
-				    memcmp(s + i, words[w], strlen(words[w])) ==
-					0)
-					n = strlen(words[w]);
-			if (n == 0)
-				return "not valid JSON";
-			i += n;
-			continue;
-		}
-		/* A string. */
-		for (i++; i < len && s[i] != '"'; i += n) {
-			c = s[i];
-			n = 1;
-			if (c < 0x20)
-				return "not valid JSON (a control character "
-				       "in a string)";
-			if (c >= 0x80) {
-				n = vl_utf8_seq(s + i, len - i);
-				if (n == 0)
-					return "message is not valid UTF-8";
-			} else if (c == '\\') {
-				if (i + 1 >= len ||
-				    strchr("\"\\/bfnrtu", s[i + 1]) == NULL ||
-				    s[i + 1] == '\0')
-					return "not valid JSON (an escape)";
-				n = 2;
-				if (s[i + 1] == 'u') {
-					for (size_t k = 2; k < 6; k++)
-						if (i + k >= len ||
-						    !strchr("0123456789abcdefAB"
-							    "CDEF",
-							    s[i + k]) ||
-						    s[i + k] == '\0')
-							return "not valid JSON "
-							       "(an escape)";
-					n = 6;
-				}
-			}
-		}
-		i++; /* the closing quote, if any: json-c finds it missing */
+		for (size_t w = 0; w < 3 && n == 0; w++)
+			if (len - i >= strlen(words[w]) &&
+			    memcmp(s + i, words[w], strlen(words[w])) == 0)
+				n = strlen(words[w]);
+		if (n == 0)
+			return "not valid JSON";
+		i += n;
 	}
+	/* With two "data" keys json-c keeps the last: leave it to json-c. */
+	if (ndata != 1)
+		data->found = false;
 	return NULL;
 }
 
@@ -208,28 +317,19 @@ vl_parser_done(json_tokener *tok)
 		json_tokener_free(tok);
 }
 
-/* Parse a whole message as one JSON object, strictly. */
-static int
-vl_parse_object(const char *msg, size_t len, json_object **ret,
-		const char **ret_why)
+/* Parse text with the parser; NULL with the reason in *ret_why. */
+static json_object *
+vl_parse_text(const char *text, size_t len, const char **ret_why)
 {
-	json_tokener *tok;
+	json_tokener *tok = vl_parser();
 	json_object *root;
 	size_t end;
 
-	if (len > (size_t)INT32_MAX) {
-		*ret_why = "message too long";
-		return -EBADMSG;
-	}
-	*ret_why = vl_lex_check((const unsigned char *)msg, len);
-	if (*ret_why != NULL)
-		return -EBADMSG;
-	tok = vl_parser();
 	if (tok == NULL) {
 		*ret_why = "out of memory";
-		return -ENOMEM;
+		return NULL;
 	}
-	root = json_tokener_parse_ex(tok, msg, (int)len);
+	root = json_tokener_parse_ex(tok, text, (int)len);
 	if (root == NULL) {
 		enum json_tokener_error e = json_tokener_get_error(tok);
 
@@ -241,17 +341,75 @@ vl_parse_object(const char *msg, size_t len, json_object **ret,
 			*ret_why = "incomplete JSON";
 		else
 			*ret_why = "not valid JSON";
-		return -EBADMSG;
+		return NULL;
 	}
 	end = json_tokener_get_parse_end(tok);
 	vl_parser_done(tok);
-	while (end < len && strchr(" \t\r\n", msg[end]) != NULL)
+	while (end < len && strchr(" \t\r\n", text[end]) != NULL)
 		end++;
 	if (end != len) {
 		json_object_put(root);
 		*ret_why = "trailing data after the JSON object";
+		return NULL;
+	}
+	return root;
+}
+
+/*
+ * Parse the message with its long "data" string cut out (json-c would
+ * scan it a byte at a time; the lexer has checked it), then put the
+ * string back in, copied at memcpy speed.
+ */
+static json_object *
+vl_parse_cut(const char *msg, size_t len, const struct vl_span *data,
+	     const char **ret_why)
+{
+	size_t head = data->open + 1, tail = len - data->close;
+	json_object *root, *params, *v;
+	char *text = malloc(head + tail);
+
+	if (text == NULL) {
+		*ret_why = "out of memory";
+		return NULL;
+	}
+	memcpy(text, msg, head);
+	memcpy(text + head, msg + data->close, tail);
+	root = vl_parse_text(text, head + tail, ret_why);
+	free(text);
+	if (root != NULL &&
+	    json_object_object_get_ex(root, "parameters", &params) &&
+	    json_object_object_get_ex(params, "data", &v) &&
+	    json_object_is_type(v, json_type_string) &&
+	    json_object_get_string_len(v) == 0 &&
+	    json_object_set_string_len(v, msg + head,
+				       (int)(data->close - head)) == 0)
+		return root;
+	/* Not where the lexer saw it (it should be): parse it all. */
+	json_object_put(root);
+	return vl_parse_text(msg, len, ret_why);
+}
+
+/* Parse a whole message as one JSON object, strictly. */
+static int
+vl_parse_object(const char *msg, size_t len, json_object **ret,
+		const char **ret_why)
+{
+	struct vl_span data;
+	json_object *root;
+
+	if (len > (size_t)INT32_MAX) {
+		*ret_why = "message too long";
 		return -EBADMSG;
 	}
+	*ret_why = vl_lex_check((const unsigned char *)msg, len, &data);
+	if (*ret_why != NULL)
+		return -EBADMSG;
+	if (data.found)
+		root = vl_parse_cut(msg, len, &data, ret_why);
+	else
+		root = vl_parse_text(msg, len, ret_why);
+	if (root == NULL)
+		return -EBADMSG;
 	if (!json_object_is_type(root, json_type_object)) {
 		json_object_put(root);
 		*ret_why = "message is not a JSON object";
