@@ -3,6 +3,7 @@
  * parameters and the handle once for every method, then start it.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -20,11 +21,64 @@ const struct method *const method_groups[] = {
     op_opt_methods,	op_name_methods, NULL,
 };
 
+#define METHOD_HASH_SIZE 128 /* a power of two, above the method count */
+
+/* FNV-1a of the full name "interface.Method". */
+static uint32_t
+method_hash(const char *s, size_t len)
+{
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)s[i]) * 16777619u;
+	return h;
+}
+
+/* The method named by "interface.Method", from a table built at first
+ * use; NULL when the name is not one. */
+static const struct method *
+method_lookup(const char *full)
+{
+	static const struct method *table[METHOD_HASH_SIZE];
+	static bool built;
+	size_t len = strlen(full), b;
+	const struct method *m;
+
+	if (!built) {
+		for (size_t g = 0; method_groups[g] != NULL; g++)
+			for (m = method_groups[g]; m->name; m++) {
+				char name[256];
+				int n = snprintf(name, sizeof name, "%s.%s",
+						 m->interface, m->name);
+
+				b = method_hash(name, (size_t)n);
+				while (table[b & (METHOD_HASH_SIZE - 1)])
+					b++;
+				table[b & (METHOD_HASH_SIZE - 1)] = m;
+			}
+		built = true;
+	}
+	for (b = method_hash(full, len);
+	     (m = table[b & (METHOD_HASH_SIZE - 1)]) != NULL; b++) {
+		size_t ilen = strlen(m->interface);
+
+		if (ilen < len && full[ilen] == '.' &&
+		    memcmp(full, m->interface, ilen) == 0 &&
+		    strcmp(full + ilen + 1, m->name) == 0)
+			return m;
+	}
+	return NULL;
+}
+
 /* The method named by "interface.Method". */
 const struct method *
 method_find(const char *full, int *ret_err)
 {
 	const char *dot = strrchr(full, '.');
+	const struct method *found = method_lookup(full);
+
+	if (found != NULL)
+		return found;
 	bool interface_known = false;
 	size_t ilen;
 

@@ -52,6 +52,13 @@ vl_digit(unsigned char c)
 	return c >= '0' && c <= '9';
 }
 
+/* JSON's whitespace. */
+static bool
+vl_space(unsigned char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
 /* The length of the RFC 8259 number at s, or 0 when there is none (json-c
  * also takes NaN, Infinity and "1."). */
 static size_t
@@ -176,7 +183,7 @@ vl_lex_key(const unsigned char *s, size_t len, size_t open, size_t close,
 
 	if (close - open - 1 != n || memcmp(s + open + 1, text, n) != 0)
 		return false;
-	while (i < len && strchr(" \t\r\n", s[i]) != NULL && s[i] != '\0')
+	while (i < len && vl_space(s[i]))
 		i++;
 	return i < len && s[i] == ':';
 }
@@ -202,7 +209,7 @@ vl_lex_check(const unsigned char *s, size_t len, struct vl_span *data)
 		size_t n = 0, close;
 		bool plain;
 
-		if (strchr(" \t\r\n:,", c) != NULL && c != '\0') {
+		if (vl_space(c) || c == ':' || c == ',') {
 			i++;
 			continue;
 		}
@@ -345,7 +352,7 @@ vl_parse_text(const char *text, size_t len, const char **ret_why)
 	}
 	end = json_tokener_get_parse_end(tok);
 	vl_parser_done(tok);
-	while (end < len && strchr(" \t\r\n", text[end]) != NULL)
+	while (end < len && vl_space((unsigned char)text[end]))
 		end++;
 	if (end != len) {
 		json_object_put(root);
