@@ -21,8 +21,10 @@
 #include "sockd.h"
 #include "varlink.h"
 
-#define CONN_READ_SIZE 65536
-#define CONN_BATCH     64 /* messages handled per turn of the loop */
+#define CONN_READ_SIZE 65536	    /* the most one read takes */
+#define CONN_READ_MIN  1024	    /* room a read gets at least */
+#define CONN_KEEP      (256 * 1024) /* input buffer kept when empty */
+#define CONN_BATCH     64	    /* messages handled per turn of the loop */
 #define CONN_MAX_IOV   64
 
 struct conn_list conns = TAILQ_HEAD_INITIALIZER(conns);
@@ -118,6 +120,9 @@ conn_process(struct conn *c)
 	if (r == 0 && c->eof && c->active == NULL && c->relay == NULL)
 		c->closing = true;
 	full = c->out_bytes > cfg.max_output;
+	/* A buffer grown for a huge message goes once it is used up. */
+	if (frame_pending(&c->in) == 0 && c->in.cap > CONN_KEEP)
+		frame_free(&c->in);
 	conn_flush(c);
 	/* Replies made without a handler (errors found by the dispatcher)
 	 * may have filled the output and stopped the loop; if the flush
@@ -161,7 +166,10 @@ conn_read_cb(evutil_socket_t fd, short what, void *arg)
 	char *p;
 
 	(void)what;
-	p = frame_reserve(&c->in, CONN_READ_SIZE, &avail);
+	/* Read into the room the buffer has: a client that sends small
+	 * calls keeps a small buffer (an idle connection costs little), one
+	 * that sends big messages grows it. */
+	p = frame_reserve(&c->in, CONN_READ_MIN, &avail);
 	if (p == NULL) {
 		conn_protocol_error(c, "out of memory");
 		return;
@@ -207,7 +215,7 @@ conn_hup_cb(evutil_socket_t fd, short what, void *arg)
 static void
 conn_update(struct conn *c)
 {
-	bool want_read;
+	bool want_read, want_hup;
 
 	if (c->dead)
 		return;
@@ -231,20 +239,22 @@ conn_update(struct conn *c)
 	want_read = !c->eof && !c->closing && c->out_bytes <= cfg.max_output &&
 		    c->queued < cfg.max_queued_calls &&
 		    frame_pending(&c->in) <= cfg.max_message;
+	/* While a call waits and the client is not being read (it sent EOF,
+	 * or too much input is queued), watch for a full hangup instead.
+	 * libevent cannot mix edge- and level-triggered events on one fd
+	 * (event_add fails): the watch runs only while no output is pending,
+	 * and goes before the read event comes back. */
+	want_hup = !want_read && c->active != NULL && !c->closing &&
+		   STAILQ_EMPTY(&c->out);
+	if (!want_hup)
+		event_del(c->ev_hup);
 	if (want_read && !c->reading)
 		event_add(c->ev_read, NULL);
 	else if (!want_read && c->reading)
 		event_del(c->ev_read);
 	c->reading = want_read;
-	/* While a call waits and the client is not being read (it sent EOF,
-	 * or too much input is queued), watch for a full hangup instead.
-	 * libevent cannot mix edge- and level-triggered events on one fd:
-	 * the watch runs only while no output is pending. */
-	if (!want_read && c->active != NULL && !c->closing &&
-	    STAILQ_EMPTY(&c->out))
+	if (want_hup)
 		event_add(c->ev_hup, NULL);
-	else
-		event_del(c->ev_hup);
 }
 
 /* Write as much queued output as the socket takes. */
