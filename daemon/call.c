@@ -117,7 +117,7 @@ call_cancel(struct call *c)
 
 /* The socket c waits on is being closed. */
 void
-call_handle_gone(struct wait *w, struct handle *h)
+call_handle_gone(struct wait *w, const struct handle *h)
 {
 	struct call *c = w->call;
 

@@ -78,7 +78,7 @@ void call_start(struct conn *conn, const struct method *m, json_object *root,
 /* Drop a call without replying (its connection is going away). */
 void call_cancel(struct call *c);
 /* The socket a call waits on is being closed. */
-void call_handle_gone(struct wait *w, struct handle *h);
+void call_handle_gone(struct wait *w, const struct handle *h);
 
 /* Replies. Each takes ownership of params; a oneway call sends nothing. */
 int call_reply(struct call *c, json_object *params);

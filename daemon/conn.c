@@ -262,6 +262,7 @@ static void
 conn_flush(struct conn *c)
 {
 	struct outmsg *m;
+	bool partial;
 
 	while (!c->dead && (m = STAILQ_FIRST(&c->out)) != NULL) {
 		ssize_t n;
@@ -312,12 +313,13 @@ conn_flush(struct conn *c)
 			return;
 		}
 		c->out_bytes -= (size_t)n;
+		partial = n == 0;
 		while (n > 0 && (m = STAILQ_FIRST(&c->out)) != NULL) {
 			size_t left = m->len - m->off;
 
 			if ((size_t)n < left) {
 				m->off += (size_t)n;
-				n = 0;
+				partial = true;
 				break;
 			}
 			n -= (ssize_t)left;
@@ -325,7 +327,7 @@ conn_flush(struct conn *c)
 			free(m->buf);
 			free(m);
 		}
-		if (m != NULL && m == STAILQ_FIRST(&c->out) && m->off > 0)
+		if (partial)
 			break; /* the socket is full */
 	}
 	if (c->dead)
