@@ -396,6 +396,216 @@ vl_parse_cut(const char *msg, size_t len, const struct vl_span *data,
 	return vl_parse_text(msg, len, ret_why);
 }
 
+/*
+ * A parser for the messages clients send most: objects, arrays, strings
+ * without escapes, integers that fit in 64 bits, true, false, null. It
+ * builds the same json-c objects json-c's tokener would, without the
+ * tokener's per-call costs (its state machine, and a new locale made and
+ * freed on every parse). Anything else — escapes, fractions, exponents,
+ * big integers, deep nesting, broken structure — it leaves to json-c,
+ * which then parses the whole text as before. The text has passed
+ * vl_lex_check, so its tokens are sound.
+ */
+struct vl_fast {
+	const char *s;
+	size_t len, i;
+	int depth;
+};
+
+#define VL_FAST_KEY_MAX 256
+
+static void
+vl_fast_ws(struct vl_fast *p)
+{
+	while (p->i < p->len && vl_space((unsigned char)p->s[p->i]))
+		p->i++;
+}
+
+/* An escape-free string at p->i (its opening quote): its bytes. */
+static int
+vl_fast_string(struct vl_fast *p, const char **ret, size_t *ret_len)
+{
+	const char *start = p->s + p->i + 1;
+	const char *end = memchr(start, '"', p->len - p->i - 1);
+
+	if (end == NULL || memchr(start, '\\', (size_t)(end - start)) != NULL)
+		return -1;
+	*ret = start;
+	*ret_len = (size_t)(end - start);
+	p->i = (size_t)(end - p->s) + 1;
+	return 0;
+}
+
+static int vl_fast_value(struct vl_fast *p, json_object **ret);
+
+/* The members of an object, its "{" consumed. */
+static int
+vl_fast_members(struct vl_fast *p, json_object *obj)
+{
+	char key[VL_FAST_KEY_MAX];
+	const char *k;
+	size_t klen;
+	json_object *v;
+
+	vl_fast_ws(p);
+	if (p->i < p->len && p->s[p->i] == '}') {
+		p->i++;
+		return 0;
+	}
+	for (;;) {
+		if (p->i >= p->len || p->s[p->i] != '"' ||
+		    vl_fast_string(p, &k, &klen) < 0 || klen >= sizeof key ||
+		    memchr(k, '\0', klen) != NULL)
+			return -1;
+		memcpy(key, k, klen);
+		key[klen] = '\0';
+		vl_fast_ws(p);
+		if (p->i >= p->len || p->s[p->i++] != ':')
+			return -1;
+		if (vl_fast_value(p, &v) < 0)
+			return -1;
+		if (json_object_object_add(obj, key, v) < 0) {
+			json_object_put(v);
+			return -1;
+		}
+		vl_fast_ws(p);
+		if (p->i >= p->len)
+			return -1;
+		if (p->s[p->i] == '}') {
+			p->i++;
+			return 0;
+		}
+		if (p->s[p->i++] != ',')
+			return -1;
+		vl_fast_ws(p);
+	}
+}
+
+/* The elements of an array, its "[" consumed. */
+static int
+vl_fast_elements(struct vl_fast *p, json_object *arr)
+{
+	json_object *v;
+
+	vl_fast_ws(p);
+	if (p->i < p->len && p->s[p->i] == ']') {
+		p->i++;
+		return 0;
+	}
+	for (;;) {
+		if (vl_fast_value(p, &v) < 0)
+			return -1;
+		if (json_object_array_add(arr, v) < 0) {
+			json_object_put(v);
+			return -1;
+		}
+		vl_fast_ws(p);
+		if (p->i >= p->len)
+			return -1;
+		if (p->s[p->i] == ']') {
+			p->i++;
+			return 0;
+		}
+		if (p->s[p->i++] != ',')
+			return -1;
+	}
+}
+
+/* An integer that fits in int64, and nothing json-c would treat
+ * otherwise ("-0" is a double to it). */
+static int
+vl_fast_int(struct vl_fast *p, json_object **ret)
+{
+	size_t n =
+	    vl_number_len((const unsigned char *)p->s + p->i, p->len - p->i);
+	char text[24];
+	long long v;
+	char *end;
+
+	if (n == 0 || n >= sizeof text ||
+	    (p->s[p->i] == '-' && p->s[p->i + 1] == '0'))
+		return -1;
+	memcpy(text, p->s + p->i, n);
+	text[n] = '\0';
+	if (strpbrk(text, ".eE") != NULL)
+		return -1;
+	errno = 0;
+	v = strtoll(text, &end, 10);
+	if (errno != 0 || *end != '\0')
+		return -1;
+	*ret = json_object_new_int64(v);
+	if (*ret == NULL)
+		return -1;
+	p->i += n;
+	return 0;
+}
+
+/* Any value: 0 and *ret (NULL for null), or -1 to leave it to json-c. */
+static int
+vl_fast_value(struct vl_fast *p, json_object **ret)
+{
+	const char *str;
+	size_t len;
+	int r;
+
+	vl_fast_ws(p);
+	if (p->i >= p->len)
+		return -1;
+	switch (p->s[p->i]) {
+	case '{':
+	case '[':
+		if (++p->depth >= vl_max_depth - 1)
+			return -1;
+		*ret = p->s[p->i] == '{' ? json_object_new_object()
+					 : json_object_new_array();
+		p->i++;
+		if (*ret == NULL)
+			return -1;
+		r = json_object_is_type(*ret, json_type_object)
+			? vl_fast_members(p, *ret)
+			: vl_fast_elements(p, *ret);
+		p->depth--;
+		if (r < 0)
+			json_object_put(*ret);
+		return r;
+	case '"':
+		if (vl_fast_string(p, &str, &len) < 0)
+			return -1;
+		*ret = json_object_new_string_len(str, (int)len);
+		return *ret != NULL ? 0 : -1;
+	case 't':
+	case 'f':
+	case 'n':
+		/* The lexer checked the word. */
+		len = p->s[p->i] == 'f' ? 5 : 4;
+		*ret = p->s[p->i] == 'n'
+			   ? NULL
+			   : json_object_new_boolean(p->s[p->i] == 't');
+		p->i += len;
+		return 0;
+	default:
+		return vl_fast_int(p, ret);
+	}
+}
+
+/* The whole message by the fast parser, or NULL to use json-c. */
+static json_object *
+vl_parse_fast(const char *msg, size_t len)
+{
+	struct vl_fast p = {.s = msg, .len = len};
+	json_object *root;
+
+	vl_fast_ws(&p);
+	if (p.i >= len || msg[p.i] != '{' || vl_fast_value(&p, &root) < 0)
+		return NULL;
+	vl_fast_ws(&p);
+	if (p.i != len) {
+		json_object_put(root);
+		return NULL;
+	}
+	return root;
+}
+
 /* Parse a whole message as one JSON object, strictly. */
 static int
 vl_parse_object(const char *msg, size_t len, json_object **ret,
@@ -411,10 +621,10 @@ vl_parse_object(const char *msg, size_t len, json_object **ret,
 	*ret_why = vl_lex_check((const unsigned char *)msg, len, &data);
 	if (*ret_why != NULL)
 		return -EBADMSG;
-	if (data.found)
-		root = vl_parse_cut(msg, len, &data, ret_why);
-	else
-		root = vl_parse_text(msg, len, ret_why);
+	root = vl_parse_fast(msg, len);
+	if (root == NULL)
+		root = data.found ? vl_parse_cut(msg, len, &data, ret_why)
+				  : vl_parse_text(msg, len, ret_why);
 	if (root == NULL)
 		return -EBADMSG;
 	if (!json_object_is_type(root, json_type_object)) {

@@ -272,11 +272,56 @@ test_lexer(void)
 	free(text);
 }
 
+/* The fast parser builds what json-c's own parser builds. */
+static void
+test_same_as_json_c(void)
+{
+	static const char *const msgs[] = {
+	    "{\"method\":\"a.B\"}",
+	    " { \"method\" : \"a.B\" , \"parameters\" : { } } ",
+	    "{\"method\":\"a.B\",\"parameters\":{\"h\":9223372036854775807,"
+	    "\"n\":-9223372036854775808,\"z\":0,\"t\":true,\"f\":false,"
+	    "\"x\":null}}",
+	    "{\"method\":\"a.B\",\"parameters\":{\"big\":9223372036854775808,"
+	    "\"neg\":-0,\"d\":1.5,\"e\":1e3,\"E\":-2E-2}}",
+	    "{\"method\":\"a.B\",\"parameters\":{\"a\":[1,[2,[]],{},\"s\"],"
+	    "\"o\":{\"p\":{\"q\":[null]}}}}",
+	    "{\"method\":\"a.B\",\"parameters\":{\"k\":1,\"k\":2}}",
+	    "{\"method\":\"a.B\",\"parameters\":{\"s\":\"caf\u00e9 \\\"q\\\" "
+	    "\\u00e9\"}}",
+	    "{\"method\":\"a.B\",\"parameters\":{\"e\\u0073c\":\"key\"}}",
+	    "{\"method\":\"a.B\",\"oneway\":true,\"org.x.y\":[1,2,3]}",
+	};
+
+	for (size_t i = 0; i < sizeof msgs / sizeof msgs[0]; i++) {
+		json_object *ref = json_tokener_parse(msgs[i]);
+		struct vl_call c;
+		const char *why;
+		int r = vl_call_parse(msgs[i], strlen(msgs[i]), &c, &why);
+
+		CHECK(ref != NULL && r == 0);
+		if (ref != NULL && r == 0) {
+			/* vl_call_parse may add an empty "parameters". */
+			json_object *p;
+
+			if (!json_object_object_get_ex(ref, "parameters", &p))
+				json_object_object_add(
+				    ref, "parameters",
+				    json_object_new_object());
+			CHECK(json_object_equal(ref, c.root));
+		}
+		if (r == 0)
+			json_object_put(c.root);
+		json_object_put(ref);
+	}
+}
+
 int
 main(void)
 {
 	test_calls();
 	test_lexer();
+	test_same_as_json_c();
 	test_params();
 	test_build();
 	test_float();
