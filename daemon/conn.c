@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -26,6 +27,7 @@
 #define CONN_KEEP      (256 * 1024) /* input buffer kept when empty */
 #define CONN_BATCH     64	    /* messages handled per turn of the loop */
 #define CONN_MAX_IOV   64
+#define CONN_PACK      16384 /* small replies share buffers this big */
 
 struct conn_list conns = TAILQ_HEAD_INITIALIZER(conns);
 unsigned conn_count;
@@ -358,6 +360,43 @@ conn_write_cb(evutil_socket_t fd, short what, void *arg)
 		conn_update(c);
 }
 
+/* Append a small message to the last queued buffer, or to a new packing
+ * buffer: pipelined replies then cost a copy each, not an allocation
+ * that lives until the write. true when buf was taken (and freed). */
+static bool
+conn_pack(struct conn *c, char *buf, size_t len)
+{
+	struct outmsg *m = NULL;
+
+	/* STAILQ_LAST, which glibc's sys/queue.h does not have. */
+	if (!STAILQ_EMPTY(&c->out))
+		m = (struct outmsg *)(void *)((char *)c->out.stqh_last -
+					      offsetof(struct outmsg,
+						       link.stqe_next));
+
+	if (len > CONN_PACK / 4)
+		return false;
+	if (m == NULL || m->fd >= 0 || m->cap - m->len < len) {
+		m = malloc(sizeof *m);
+		if (m == NULL)
+			return false;
+		m->buf = malloc(CONN_PACK);
+		if (m->buf == NULL) {
+			free(m);
+			return false;
+		}
+		m->len = m->off = 0;
+		m->cap = CONN_PACK;
+		m->fd = -1;
+		STAILQ_INSERT_TAIL(&c->out, m, link);
+	}
+	memcpy(m->buf + m->len, buf, len);
+	m->len += len;
+	c->out_bytes += len;
+	free(buf);
+	return true;
+}
+
 /* Queue a message for output. */
 void
 conn_send(struct conn *c, char *buf, size_t len, int fd)
@@ -370,6 +409,8 @@ conn_send(struct conn *c, char *buf, size_t len, int fd)
 			close(fd);
 		return;
 	}
+	if (fd < 0 && conn_pack(c, buf, len))
+		return;
 	m = malloc(sizeof *m);
 	if (m == NULL) {
 		/* A lost reply breaks the order: finish with this client. */
@@ -380,7 +421,7 @@ conn_send(struct conn *c, char *buf, size_t len, int fd)
 		return;
 	}
 	m->buf = buf;
-	m->len = len;
+	m->len = m->cap = len;
 	m->off = 0;
 	m->fd = fd;
 	STAILQ_INSERT_TAIL(&c->out, m, link);

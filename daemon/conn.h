@@ -21,6 +21,7 @@ struct outmsg {
 	STAILQ_ENTRY(outmsg) link;
 	char *buf;
 	size_t len;
+	size_t cap; /* allocated size of buf (small replies are packed) */
 	size_t off; /* bytes already written */
 	int fd;	    /* passed with the first byte, or -1 */
 };
