@@ -173,6 +173,17 @@ def peer_eof(sock, timeout=5.0):
     return False
 
 
+def read_to_eof(sock, timeout=20):
+    """Everything sock receives until the peer's EOF."""
+    sock.settimeout(timeout)
+    out = bytearray()
+    while True:
+        b = sock.recv(1 << 20)
+        if not b:
+            return bytes(out)
+        out += b
+
+
 def connect_refused(port, family=socket.AF_INET, host="127.0.0.1"):
     """True when a TCP connect to port is refused."""
     s = socket.socket(family, socket.SOCK_STREAM)

@@ -12,7 +12,7 @@ import threading
 import pytest
 
 from helpers import (check_oserror, d_connected, d_listener, new_socket,
-                     peer_eof, recv_exact_py)
+                     peer_eof, read_to_eof, recv_exact_py)
 from varlink import (Client, VarlinkError, b64, call_message, unb64,
                      wait_until)
 
@@ -58,15 +58,6 @@ def attach_error(path, h, **flags):
         return e.value
     finally:
         c.close()
-
-
-def read_to_eof(sock):
-    out = bytearray()
-    while True:
-        b = sock.recv(MIB)
-        if not b:
-            return bytes(out)
-        out += b
 
 
 def test_binary_payloads_both_ways(sockd):

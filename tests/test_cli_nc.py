@@ -15,7 +15,7 @@ import pytest
 
 from cli import DAEMON, FAILED, OK, SOCKC, check_sanitizer, inet_text, \
     sockc, sockc_env, sockc_popen
-from helpers import free_port, py_listener
+from helpers import free_port, py_listener, read_to_eof
 from varlink import wait_until
 
 MIB = 1 << 20
@@ -102,16 +102,6 @@ def start_nc(procs, target, *args, data=None, close_stdin=True):
     p = Pump(sockc_popen(target, "nc", *args), data, close_stdin)
     procs.append(p)
     return p
-
-
-def read_to_eof(sock, timeout=DEADLINE):
-    sock.settimeout(timeout)
-    out = bytearray()
-    while True:
-        b = sock.recv(MIB)
-        if not b:
-            return bytes(out)
-        out += b
 
 
 def py_text(sa):
