@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "b64.h"
 
@@ -33,6 +34,38 @@ static const uint8_t b64_value[256] = {
     X,	X,  X,	X,  X,	X,  X,	X,  X,
 };
 #undef X
+
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+/*
+ * For decoding four characters with four lookups and one 32-bit store:
+ * each table holds a character's 6 bits already where they go in the
+ * three output bytes (little-endian), or B64_BAD.
+ */
+#define B64_BAD 0x01000000u
+#define B64V(c)                                                                \
+	((c) >= 'A' && (c) <= 'Z'   ? (c) - 'A'                                \
+	 : (c) >= 'a' && (c) <= 'z' ? (c) - 'a' + 26                           \
+	 : (c) >= '0' && (c) <= '9' ? (c) - '0' + 52                           \
+	 : (c) == '+'		    ? 62                                       \
+	 : (c) == '/'		    ? 63                                       \
+				    : -1)
+#define B64D(c, expr) (B64V(c) < 0 ? B64_BAD : (uint32_t)(expr))
+#define D0(c)	      B64D(c, B64V(c) << 2)
+#define D1(c)	      B64D(c, (B64V(c) >> 4) | (B64V(c) & 0xf) << 12)
+#define D2(c)	      B64D(c, (B64V(c) >> 2) << 8 | (B64V(c) & 3) << 22)
+#define D3(c)	      B64D(c, B64V(c) << 16)
+#define T4(f, n)      f(n), f(n + 1), f(n + 2), f(n + 3)
+#define T16(f, n)     T4(f, n), T4(f, n + 4), T4(f, n + 8), T4(f, n + 12)
+#define T64(f, n)     T16(f, n), T16(f, n + 16), T16(f, n + 32), T16(f, n + 48)
+#define T256(f)	      T64(f, 0), T64(f, 64), T64(f, 128), T64(f, 192)
+static const uint32_t b64_d0[256] = {T256(D0)};
+static const uint32_t b64_d1[256] = {T256(D1)};
+static const uint32_t b64_d2[256] = {T256(D2)};
+static const uint32_t b64_d3[256] = {T256(D3)};
+#define B64_FAST 1
+#else
+#define B64_FAST 0
+#endif
 
 /* Encode len bytes into out, NUL terminated. */
 size_t
@@ -69,7 +102,7 @@ b64_decode(const char *in, size_t len, void *out, size_t *ret_len)
 	const unsigned char *p = (const unsigned char *)in;
 	unsigned char *o = out;
 	uint8_t a, b, c, d;
-	size_t full, pad = 0;
+	size_t full, pad = 0, i = 0;
 
 	if (len % 4 != 0)
 		return -EINVAL;
@@ -77,7 +110,20 @@ b64_decode(const char *in, size_t len, void *out, size_t *ret_len)
 		pad = p[len - 2] == '=' ? 2 : 1;
 	/* Every group but a padded last one decodes four characters. */
 	full = pad ? len - 4 : len;
-	for (size_t i = 0; i < full; i += 4) {
+#if B64_FAST
+	/* All but the last full group store four bytes, the fourth
+	 * overwritten by the next group. */
+	for (; i + 4 < full; i += 4) {
+		uint32_t x = b64_d0[p[i]] | b64_d1[p[i + 1]] |
+			     b64_d2[p[i + 2]] | b64_d3[p[i + 3]];
+
+		if (x & B64_BAD)
+			return -EINVAL;
+		memcpy(o, &x, sizeof x);
+		o += 3;
+	}
+#endif
+	for (; i < full; i += 4) {
 		a = b64_value[p[i]];
 		b = b64_value[p[i + 1]];
 		c = b64_value[p[i + 2]];

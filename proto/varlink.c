@@ -7,6 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "varlink.h"
 
@@ -111,6 +114,37 @@ vl_plain8(const unsigned char *s)
 		highs) == 0;
 }
 
+/* How many bytes from s on are plain (as vl_plain8 says), in whole
+ * blocks. */
+static size_t
+vl_plain_run(const unsigned char *s, size_t left)
+{
+	size_t i = 0;
+
+#ifdef __SSE2__
+	const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
+	const __m128i low = _mm_set1_epi8(0x1f);
+
+	for (; left - i >= 16; i += 16) {
+		__m128i v =
+		    _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+		/* Signed compare: bytes >= 0x80 are negative, so "> 0x1f"
+		 * fails for them as for control characters. */
+		__m128i bad =
+		    _mm_or_si128(_mm_cmpeq_epi8(v, quote),
+				 _mm_or_si128(_mm_cmpeq_epi8(v, bslash),
+					      _mm_cmpgt_epi8(low, v)));
+
+		bad = _mm_or_si128(bad, _mm_cmpeq_epi8(v, low));
+		if (_mm_movemask_epi8(bad) != 0)
+			break;
+	}
+#endif
+	while (left - i >= 8 && vl_plain8(s + i))
+		i += 8;
+	return i;
+}
+
 /* Where a long, plain "data" string of the parameters sits in a message
  * (its quotes), so that json-c need not scan it byte by byte. */
 struct vl_span {
@@ -133,9 +167,9 @@ vl_lex_string(const unsigned char *s, size_t len, size_t i, bool *plain,
 	for (i++; i < len && s[i] != '"'; i += n) {
 		unsigned char c;
 
-		/* Runs of plain ASCII (base64 data) go 8 bytes at a time. */
-		while (len - i >= 8 && vl_plain8(s + i))
-			i += 8;
+		/* Runs of plain ASCII (base64 data) go 16 or 8 bytes at a
+		 * time. */
+		i += vl_plain_run(s + i, len - i);
 		if (i >= len || s[i] == '"')
 			break;
 		c = s[i];
