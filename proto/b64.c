@@ -49,11 +49,14 @@ static const uint8_t b64_value[256] = {
 	 : (c) == '+'		    ? 62                                       \
 	 : (c) == '/'		    ? 63                                       \
 				    : -1)
-#define B64D(c, expr) (B64V(c) < 0 ? B64_BAD : (uint32_t)(expr))
-#define D0(c)	      B64D(c, B64V(c) << 2)
-#define D1(c)	      B64D(c, (B64V(c) >> 4) | (B64V(c) & 0xf) << 12)
-#define D2(c)	      B64D(c, (B64V(c) >> 2) << 8 | (B64V(c) & 3) << 22)
-#define D3(c)	      B64D(c, B64V(c) << 16)
+/* The value as unsigned, so that the branch B64D does not take still
+ * shifts nothing negative. */
+#define B64U(c)	      ((uint32_t)B64V(c) & 0x3fu)
+#define B64D(c, expr) (B64V(c) < 0 ? B64_BAD : (expr))
+#define D0(c)	      B64D(c, B64U(c) << 2)
+#define D1(c)	      B64D(c, (B64U(c) >> 4) | (B64U(c) & 0xfu) << 12)
+#define D2(c)	      B64D(c, (B64U(c) >> 2) << 8 | (B64U(c) & 3u) << 22)
+#define D3(c)	      B64D(c, B64U(c) << 16)
 #define T4(f, n)      f(n), f(n + 1), f(n + 2), f(n + 3)
 #define T16(f, n)     T4(f, n), T4(f, n + 4), T4(f, n + 8), T4(f, n + 12)
 #define T64(f, n)     T16(f, n), T16(f, n + 16), T16(f, n + 32), T16(f, n + 48)
