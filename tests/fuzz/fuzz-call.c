@@ -134,6 +134,15 @@ fuzz_reply_roundtrip(const char *error, const char *key, const char *value)
 	free(msg);
 }
 
+/* A string C sees whole: no NUL inside (JSON may write \u0000). */
+static bool
+fuzz_whole_string(json_object *v)
+{
+	return json_object_is_type(v, json_type_string) &&
+	       memchr(json_object_get_string(v), '\0',
+		      (size_t)json_object_get_string_len(v)) == NULL;
+}
+
 /* Does v have type t, read plainly? */
 static bool
 fuzz_type_ok(json_object *v, enum vl_type t)
@@ -150,7 +159,7 @@ fuzz_type_ok(json_object *v, enum vl_type t)
 		       (jt == json_type_double &&
 			isfinite(json_object_get_double(v)));
 	case VL_STRING:
-		return jt == json_type_string;
+		return fuzz_whole_string(v);
 	case VL_OBJECT:
 		return jt == json_type_object;
 	case VL_ARRAY:
@@ -160,9 +169,7 @@ fuzz_type_ok(json_object *v, enum vl_type t)
 		if (t == VL_ARRAY)
 			return true;
 		for (size_t i = 0; i < json_object_array_length(v); i++)
-			if (!json_object_is_type(
-				json_object_array_get_idx(v, i),
-				json_type_string))
+			if (!fuzz_whole_string(json_object_array_get_idx(v, i)))
 				return false;
 		return true;
 	}
