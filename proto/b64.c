@@ -57,10 +57,11 @@ static const uint8_t b64_value[256] = {
 #define D1(c)	      B64D(c, (B64U(c) >> 4) | (B64U(c) & 0xfu) << 12)
 #define D2(c)	      B64D(c, (B64U(c) >> 2) << 8 | (B64U(c) & 3u) << 22)
 #define D3(c)	      B64D(c, B64U(c) << 16)
-#define T4(f, n)      f(n), f(n + 1), f(n + 2), f(n + 3)
-#define T16(f, n)     T4(f, n), T4(f, n + 4), T4(f, n + 8), T4(f, n + 12)
-#define T64(f, n)     T16(f, n), T16(f, n + 16), T16(f, n + 32), T16(f, n + 48)
-#define T256(f)	      T64(f, 0), T64(f, 64), T64(f, 128), T64(f, 192)
+#define T4(f, n)      f(n), f((n) + 1), f((n) + 2), f((n) + 3)
+#define T16(f, n)     T4(f, n), T4(f, (n) + 4), T4(f, (n) + 8), T4(f, (n) + 12)
+#define T64(f, n)                                                              \
+	T16(f, n), T16(f, (n) + 16), T16(f, (n) + 32), T16(f, (n) + 48)
+#define T256(f) T64(f, 0), T64(f, 64), T64(f, 128), T64(f, 192)
 static const uint32_t b64_d0[256] = {T256(D0)};
 static const uint32_t b64_d1[256] = {T256(D1)};
 static const uint32_t b64_d2[256] = {T256(D2)};

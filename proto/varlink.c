@@ -430,6 +430,10 @@ vl_parse_cut(const char *msg, size_t len, const struct vl_span *data,
 	return vl_parse_text(msg, len, ret_why);
 }
 
+/* The fast parser recurses once per level of nesting, and gives up past
+ * --max-depth (vl_max_depth), so a client cannot make it recurse deeper.
+ * NOLINTBEGIN(misc-no-recursion) */
+
 /*
  * A parser for the messages clients send most: objects, arrays, strings
  * without escapes, integers that fit in 64 bits, true, false, null. It
@@ -621,6 +625,8 @@ vl_fast_value(struct vl_fast *p, json_object **ret)
 		return vl_fast_int(p, ret);
 	}
 }
+
+/* NOLINTEND(misc-no-recursion) */
 
 /* The whole message by the fast parser, or NULL to use json-c. */
 static json_object *
