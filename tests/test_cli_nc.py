@@ -355,16 +355,22 @@ def test_nc_udp_listen(sockd, procs):
 
 # -- through Attach or calls, when the policy keeps the socket -------------
 
-def test_nc_relays_through_attach_without_fileno(start_sockd, tmpdir_short,
-                                                 procs):
+def nofd_daemon(start_sockd, tmpdir, socktype):
+    """A sockd -v whose policy lets NOBODY make and connect socktype
+    sockets on loopback, but not take them with FileNo."""
     assert os.path.exists(SETPRIV), "setpriv (util-linux) is needed"
-    policy = os.path.join(tmpdir_short, "policy.json")
+    policy = os.path.join(tmpdir, "policy.json")
     with open(policy, "w") as f:
         json.dump({"rules": [{
             "name": "nc-no-fd", "users": [NOBODY], "families": ["AF_INET"],
-            "types": ["SOCK_STREAM"], "connect": ["127.0.0.0/8:*"],
+            "types": [socktype], "connect": ["127.0.0.0/8:*"],
             "fileno": False}]}, f)
-    d = start_sockd("-v", "--policy", policy, tmpdir=tmpdir_short)
+    return start_sockd("-v", "--policy", policy, tmpdir=tmpdir)
+
+
+def test_nc_relays_through_attach_without_fileno(start_sockd, tmpdir_short,
+                                                 procs):
+    d = nofd_daemon(start_sockd, tmpdir_short, "SOCK_STREAM")
     up, down = os.urandom(MIB), os.urandom(MIB)
     lst = py_listener()
     proc = subprocess.Popen(
@@ -396,13 +402,7 @@ def test_nc_udp_relays_through_calls_without_fileno(start_sockd,
                                                     tmpdir_short, procs):
     """Attach takes streams only: a datagram socket goes through Send and
     Recv calls."""
-    policy = os.path.join(tmpdir_short, "policy.json")
-    with open(policy, "w") as f:
-        json.dump({"rules": [{
-            "name": "nc-no-fd", "users": [NOBODY], "families": ["AF_INET"],
-            "types": ["SOCK_DGRAM"], "connect": ["127.0.0.0/8:*"],
-            "fileno": False}]}, f)
-    d = start_sockd("-v", "--policy", policy, tmpdir=tmpdir_short)
+    d = nofd_daemon(start_sockd, tmpdir_short, "SOCK_DGRAM")
     py = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     py.bind(("127.0.0.1", 0))
     py.settimeout(10)
