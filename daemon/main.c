@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -232,6 +233,22 @@ take_passed_fds(void)
 	return served;
 }
 
+/*
+ * Keep big buffers (a SendAll's data, its decoded bytes, an input buffer
+ * grown for one message) in the heap instead of fresh mmaps, and give
+ * freed memory back only past 8 MiB: otherwise glibc's adaptive limits,
+ * depending on what else the heap holds, can make every big message cost
+ * page faults and zeroed pages (SendAll fell from ~840 to ~480 MB/s after
+ * a burst of small calls). At most 8 MiB of freed heap stays resident.
+ */
+static void
+tune_malloc(void)
+{
+	if (mallopt(M_MMAP_THRESHOLD, 4 << 20) == 0 ||
+	    mallopt(M_TRIM_THRESHOLD, 8 << 20) == 0)
+		log_warn("cannot set malloc's thresholds");
+}
+
 /* Raise the soft limit on open files to the hard one. */
 static void
 raise_nofile(void)
@@ -325,6 +342,7 @@ main(int argc, char **argv)
 		return 1;
 	(void)signal(SIGPIPE, SIG_IGN); /* cannot fail for SIGPIPE */
 	raise_nofile();
+	tune_malloc();
 	sockd_base = event_base_new();
 	if (sockd_base == NULL) {
 		log_err("cannot create the event loop");
