@@ -99,6 +99,66 @@ b64_encode(const void *in, size_t len, char *out)
 	return (size_t)(o - out);
 }
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define B64_AVX2 1
+
+/*
+ * 32 characters to 24 bytes per step with AVX2 (the method of Muła and
+ * Lemire, "Faster Base64 Encoding and Decoding Using AVX2 Instructions"):
+ * two nibble lookups tell a valid character from any other, a third gives
+ * the offset that turns it into its 6-bit value, and two multiply-adds
+ * pack four values into three bytes. Each step stores 32 bytes, so it
+ * stops while at least 16 more characters (12 more bytes) follow. The
+ * characters taken (a multiple of 32), or (size_t)-1 at an invalid one.
+ */
+__attribute__((target("avx2"))) static size_t
+b64_decode_avx2(const unsigned char *in, size_t len, unsigned char *out)
+{
+	const __m256i lut_lo = _mm256_setr_epi8(
+	    0x15, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x13,
+	    0x1a, 0x1b, 0x1b, 0x1b, 0x1a, 0x15, 0x11, 0x11, 0x11, 0x11, 0x11,
+	    0x11, 0x11, 0x11, 0x11, 0x13, 0x1a, 0x1b, 0x1b, 0x1b, 0x1a);
+	const __m256i lut_hi = _mm256_setr_epi8(
+	    0x10, 0x10, 0x01, 0x02, 0x04, 0x08, 0x04, 0x08, 0x10, 0x10, 0x10,
+	    0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x01, 0x02, 0x04, 0x08,
+	    0x04, 0x08, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10);
+	const __m256i lut_roll = _mm256_setr_epi8(
+	    0, 16, 19, 4, -65, -65, -71, -71, 0, 0, 0, 0, 0, 0, 0, 0, 0, 16, 19,
+	    4, -65, -65, -71, -71, 0, 0, 0, 0, 0, 0, 0, 0);
+	const __m256i nibble = _mm256_set1_epi8(0x0f);
+	const __m256i slash = _mm256_set1_epi8('/');
+	const __m256i order = _mm256_setr_epi8(
+	    2, 1, 0, 6, 5, 4, 10, 9, 8, 14, 13, 12, -1, -1, -1, -1, 2, 1, 0, 6,
+	    5, 4, 10, 9, 8, 14, 13, 12, -1, -1, -1, -1);
+	const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 4, 5, 6, 3, 7);
+	size_t i = 0;
+
+	for (; len - i >= 48; i += 32, out += 24) {
+		__m256i v =
+		    _mm256_loadu_si256((const __m256i *)(const void *)(in + i));
+		__m256i hi = _mm256_and_si256(_mm256_srli_epi32(v, 4), nibble);
+		__m256i lo = _mm256_and_si256(v, nibble);
+		__m256i roll;
+
+		if (!_mm256_testz_si256(_mm256_shuffle_epi8(lut_lo, lo),
+					_mm256_shuffle_epi8(lut_hi, hi)))
+			return (size_t)-1;
+		roll = _mm256_shuffle_epi8(
+		    lut_roll, _mm256_add_epi8(_mm256_cmpeq_epi8(v, slash), hi));
+		v = _mm256_add_epi8(v, roll);
+		v = _mm256_maddubs_epi16(v, _mm256_set1_epi32(0x01400140));
+		v = _mm256_madd_epi16(v, _mm256_set1_epi32(0x00011000));
+		v = _mm256_shuffle_epi8(v, order);
+		v = _mm256_permutevar8x32_epi32(v, lanes);
+		_mm256_storeu_si256((__m256i *)(void *)out, v);
+	}
+	return i;
+}
+#else
+#define B64_AVX2 0
+#endif
+
 /* Decode strictly; out may hold partial output when -EINVAL is returned. */
 int
 b64_decode(const char *in, size_t len, void *out, size_t *ret_len)
@@ -114,6 +174,14 @@ b64_decode(const char *in, size_t len, void *out, size_t *ret_len)
 		pad = p[len - 2] == '=' ? 2 : 1;
 	/* Every group but a padded last one decodes four characters. */
 	full = pad ? len - 4 : len;
+#if B64_AVX2
+	if (full >= 48 && __builtin_cpu_supports("avx2")) {
+		i = b64_decode_avx2(p, full, o);
+		if (i == (size_t)-1)
+			return -EINVAL;
+		o += i / 4 * 3;
+	}
+#endif
 #if B64_FAST
 	/* All but the last full group store four bytes, the fourth
 	 * overwritten by the next group. */
