@@ -129,26 +129,15 @@ cmd_socket(struct cli *cli, struct cli_args *args)
 
 /* bind and connect: H ADDR. */
 static int
-cmd_address_call(struct cli *cli, struct cli_args *args, const char *method)
+cmd_address_call(struct cli *cli, struct cli_args *args)
 {
+	const char *method = cli->cmd->method;
 	json_object *p;
 	int r = cli_handle_params(cli, args->argv[0], &p);
 
 	if (r == CLI_OK)
 		r = cmd_address(cli, p, args->argv[1]);
 	return r != CLI_OK ? r : cli_simple_call(cli, method, p);
-}
-
-static int
-cmd_bind(struct cli *cli, struct cli_args *args)
-{
-	return cmd_address_call(cli, args, "io.sockd.Bind");
-}
-
-static int
-cmd_connect(struct cli *cli, struct cli_args *args)
-{
-	return cmd_address_call(cli, args, "io.sockd.Connect");
 }
 
 /* listen H [BACKLOG] */
@@ -347,8 +336,9 @@ cmd_sendall(struct cli *cli, struct cli_args *args)
 /* recv and recvfrom: the bytes to stdout, recvfrom's sender's address
  * to stderr (both in the JSON with --json). */
 static int
-cmd_recv_common(struct cli *cli, struct cli_args *args, const char *method)
+cmd_recv(struct cli *cli, struct cli_args *args)
 {
+	const char *method = cli->cmd->method;
 	json_object *p, *reply, *a = NULL;
 	unsigned char *data;
 	long long bufsize;
@@ -383,18 +373,6 @@ cmd_recv_common(struct cli *cli, struct cli_args *args, const char *method)
 	free(data);
 	json_object_put(reply);
 	return CLI_OK;
-}
-
-static int
-cmd_recv(struct cli *cli, struct cli_args *args)
-{
-	return cmd_recv_common(cli, args, "io.sockd.Recv");
-}
-
-static int
-cmd_recvfrom(struct cli *cli, struct cli_args *args)
-{
-	return cmd_recv_common(cli, args, "io.sockd.RecvFrom");
 }
 
 /* shutdown H rd|wr|rdwr */
@@ -439,8 +417,9 @@ cmd_close(struct cli *cli, struct cli_args *args)
 
 /* getsockname and getpeername: the address. */
 static int
-cmd_name_call(struct cli *cli, struct cli_args *args, const char *method)
+cmd_sockname(struct cli *cli, struct cli_args *args)
 {
+	const char *method = cli->cmd->method;
 	json_object *p, *reply, *a = NULL;
 	char text[256];
 	int r = cli_handle_params(cli, args->argv[0], &p);
@@ -462,18 +441,6 @@ cmd_name_call(struct cli *cli, struct cli_args *args, const char *method)
 	return CLI_OK;
 }
 
-static int
-cmd_getsockname(struct cli *cli, struct cli_args *args)
-{
-	return cmd_name_call(cli, args, "io.sockd.GetSockName");
-}
-
-static int
-cmd_getpeername(struct cli *cli, struct cli_args *args)
-{
-	return cmd_name_call(cli, args, "io.sockd.GetPeerName");
-}
-
 /* clang-format off */
 const struct cli_cmd cli_cmds[] = {
     {"socket", "FAMILY TYPE [PROTO] [--name NAME]", 2, 3, "name=",
@@ -483,61 +450,61 @@ const struct cli_cmd cli_cmds[] = {
      "number or a name from /etc/protocols (tcp, udp, icmp). The socket is\n"
      "persistent: it stays in sockd after sockc exits, until 'sockc close'.\n"
      "--name labels it, so that later commands can say NAME for H.",
-     cmd_socket, 0},
+     cmd_socket, 0, NULL},
     {"bind", "H ADDR", 2, 2, "",
      "Bind a socket to a local address.\n"
      "':8080' or '*:8080' binds every address.",
-     cmd_bind, 0},
+     cmd_address_call, 0, "io.sockd.Bind"},
     {"listen", "H [BACKLOG]", 1, 2, "",
      "Listen for connections (BACKLOG: sockd's default, 128).",
-     cmd_listen, 0},
+     cmd_listen, 0, NULL},
     {"accept", "H", 1, 1, "",
      "Accept a connection; print the new handle and the peer's address.\n"
      "The new handle is persistent, like its listener. Waits as the\n"
      "listener's timeout says (settimeout).",
-     cmd_accept, 0},
+     cmd_accept, 0, NULL},
     {"connect", "H ADDR", 2, 2, "",
      "Connect a socket to ADDR. Waits as the handle's timeout says.",
-     cmd_connect, 0},
+     cmd_address_call, 0, "io.sockd.Connect"},
     {"connect-ex", "H ADDR", 2, 2, "",
      "Connect, and print the outcome instead of failing.\n"
      "Prints 0 on success, or the errno number and name\n"
      "(\"111 ECONNREFUSED\"); the exit status is 0 either way.",
-     cmd_connect_ex, 0},
+     cmd_connect_ex, 0, NULL},
     {"send", "H DATA|-", 2, 2, "",
      "Send DATA once and print how many bytes were sent.\n"
      "'-' sends standard input, read to its end.",
-     cmd_send, 0},
+     cmd_send, 0, NULL},
     {"sendall", "H DATA|-", 2, 2, "",
      "Send all of DATA, or of standard input for '-'.\n"
      "Standard input is sent as it is read, in chunks of 4 MiB.",
-     cmd_sendall, 0},
+     cmd_sendall, 0, NULL},
     {"sendto", "H ADDR DATA|-", 3, 3, "",
      "Send DATA to ADDR and print how many bytes were sent.",
-     cmd_sendto, 0},
+     cmd_sendto, 0, NULL},
     {"recv", "H BUFSIZE", 2, 2, "",
      "Receive up to BUFSIZE bytes and write them to standard output.\n"
      "The bytes are written as they are, with nothing added; nothing is\n"
      "written at the end of the stream. --json: {\"data\": BASE64}.",
-     cmd_recv, 0},
+     cmd_recv, 0, "io.sockd.Recv"},
     {"recvfrom", "H BUFSIZE", 2, 2, "",
      "Receive up to BUFSIZE bytes and the sender's address.\n"
      "The bytes go to standard output as they are; the sender's address goes\n"
      "to standard error, one line (none when the socket reports no address,\n"
      "as a connected stream does). --json prints both on standard output:\n"
      "{\"data\": BASE64, \"address\": {...}}.",
-     cmd_recvfrom, 0},
+     cmd_recv, 0, "io.sockd.RecvFrom"},
     {"settimeout", "H SECONDS|none", 2, 2, "",
      "Set the handle's timeout (calls that wait are bound by it).\n"
      "none blocks, 0 never waits (EAGAIN), more waits that many seconds and\n"
      "then fails with 'timed out'.",
-     cli_cmd_settimeout, 0},
+     cli_cmd_settimeout, 0, NULL},
     {"gettimeout", "H", 1, 1, "",
      "Print the handle's timeout in seconds, or none.",
-     cli_cmd_gettimeout, 0},
+     cli_cmd_gettimeout, 0, NULL},
     {"setblocking", "H 0|1", 2, 2, "",
      "1: blocking (timeout none); 0: non-blocking (timeout 0).",
-     cli_cmd_setblocking, 0},
+     cli_cmd_setblocking, 0, NULL},
     {"setsockopt", "H LEVEL OPTION VALUE", 4, 4, "",
      "Set a socket option.\n"
      "LEVEL is socket, ip, ipv6, tcp, udp or its full name (SOL_SOCKET,\n"
@@ -546,27 +513,27 @@ const struct cli_cmd cli_cmds[] = {
      "integer (1, -1, 0x10), hex:BYTES for raw bytes (SO_LINGER's struct:\n"
      "hex:0100000005000000), or text for options that take bytes\n"
      "(TCP_CONGESTION cubic, SO_BINDTODEVICE lo); str:TEXT forces text.",
-     cli_cmd_setsockopt, 0},
+     cli_cmd_setsockopt, 0, NULL},
     {"getsockopt", "H LEVEL OPTION [BUFLEN]", 3, 4, "",
      "Print a socket option.\n"
      "Without BUFLEN: its integer value. With BUFLEN (1 to 1024): up to that\n"
      "many bytes, printed as text when they are printable (trailing NULs\n"
      "dropped), else as hex:BYTES - both forms setsockopt reads back.",
-     cli_cmd_getsockopt, 0},
+     cli_cmd_getsockopt, 0, NULL},
     {"shutdown", "H rd|wr|rdwr", 2, 2, "",
      "Shut down reading, writing or both.",
-     cmd_shutdown, 0},
+     cmd_shutdown, 0, NULL},
     {"close", "H...", 1, -1, "",
      "Close handles.\n"
      "Each is closed in turn; a failure is reported and the rest still\n"
      "closed.",
-     cmd_close, 0},
+     cmd_close, 0, NULL},
     {"getsockname", "H", 1, 1, "",
      "Print the socket's local address.",
-     cmd_getsockname, 0},
+     cmd_sockname, 0, "io.sockd.GetSockName"},
     {"getpeername", "H", 1, 1, "",
      "Print the address of the socket's peer.",
-     cmd_getpeername, 0},
+     cmd_sockname, 0, "io.sockd.GetPeerName"},
     {"getaddrinfo", "HOST [PORT] [--family F] [--type T] [--flags FLAGS]",
      1, 2, "family= type= flags=",
      "Resolve HOST (and PORT) through sockd.\n"
@@ -574,22 +541,22 @@ const struct cli_cmd cli_cmds[] = {
      "Prints one line per result: family, type and address (and the\n"
      "canonical name when --flags canonname asks for it). FLAGS are AI_\n"
      "names, with or without the prefix, separated by commas.",
-     cli_cmd_getaddrinfo, 0},
+     cli_cmd_getaddrinfo, 0, NULL},
     {"getnameinfo", "ADDR [--flags FLAGS]", 1, 1, "flags=",
      "Print the host and service names of a numeric address.\n"
      "FLAGS are NI_ names (numerichost, numericserv, namereqd, ...).",
-     cli_cmd_getnameinfo, 0},
+     cli_cmd_getnameinfo, 0, NULL},
     {"gethostbyaddr", "HOST", 1, 1, "",
      "Look up the name of HOST.\n"
      "Prints 'hostname NAME', then 'alias NAME' and 'address ADDRESS' lines.",
-     cli_cmd_gethostbyaddr, 0},
+     cli_cmd_gethostbyaddr, 0, NULL},
     {"poll", "H[:EVENTS]... [--timeout SECONDS]", 1, -1, "timeout=",
      "Wait until handles are ready; print each ready one with its events.\n"
      "EVENTS are poll events, with or without POLL, separated by commas:\n"
      "in (the default), out, pri, rdhup. A line is 'HANDLE EVENTS'\n"
      "('3 in,hup'); nothing is printed when the timeout expires first.\n"
      "Without --timeout, poll waits as long as it takes.",
-     cli_cmd_poll, 0},
+     cli_cmd_poll, 0, NULL},
     {"list", "", 0, 0, "",
      "List your sockets in sockd (root: everyone's), one per line.\n"
      "Columns: HANDLE NAME FAMILY TYPE STATE LOCAL PEER TIMEOUT OWNER; '-'\n"
@@ -597,13 +564,13 @@ const struct cli_cmd cli_cmds[] = {
      "connected (there is a peer), bound (a local address is set) or\n"
      "unbound. OWNER is the owner's uid. --json adds \"state\" to each\n"
      "entry of sockd's reply.",
-     cli_cmd_list, 0},
+     cli_cmd_list, 0, NULL},
     {"call", "METHOD [JSON|-]", 1, 2, "",
      "Make one raw varlink call and print the reply's parameters as JSON.\n"
      "METHOD without a dot is io.sockd.METHOD. JSON is the parameters\n"
      "object ('-' reads it from standard input). An error reply is printed\n"
      "on standard error as its name and parameters, with exit status 1.",
-     cli_cmd_call, 0},
+     cli_cmd_call, 0, NULL},
     {"nc", "[-u] [-v] [-q SECONDS] HOST PORT | -l [-u] [-v] [-q SECONDS] [HOST:]PORT",
      1, 2, "l u v q=",
      "Netcat through sockd: stdin to a socket, the socket to stdout.\n"
@@ -617,7 +584,7 @@ const struct cli_cmd cli_cmds[] = {
      "nc exits when both directions have ended. The socket is handed over\n"
      "by FileNo and relayed at full speed; when sockd's policy refuses\n"
      "that, bytes go through Send and Recv calls instead.",
-     cli_cmd_nc, 0},
+     cli_cmd_nc, 0, NULL},
     {"exec",
      "[--connect ADDR]... [--listen ADDR]... [--udp ADDR]... "
      "[--name NAME]... [--] PROGRAM [ARG]...",
@@ -638,15 +605,15 @@ const struct cli_cmd cli_cmds[] = {
      "Exit status: PROGRAM's; 126 when it cannot be run, 127 when it is\n"
      "not found; 1, 2 or 3 as for every command when a socket cannot be\n"
      "made.",
-     cli_cmd_exec, CLI_OPTS_FIRST},
+     cli_cmd_exec, CLI_OPTS_FIRST, NULL},
     {"help", "[COMMAND]", 0, 1, "",
      "Print the commands, or the help of one command.",
-     cli_cmd_help, 0},
+     cli_cmd_help, 0, NULL},
     {"__complete", "WHAT [ARG]", 1, 2, "",
      "Print names for shell completion: commands, families, types,\n"
      "levels, options LEVEL, shutdown, events, ai-flags, ni-flags,\n"
      "handles, command-options COMMAND.",
-     cli_cmd_complete, CLI_HIDDEN},
-    {NULL, NULL, 0, 0, NULL, NULL, NULL, 0},
+     cli_cmd_complete, CLI_HIDDEN, NULL},
+    {NULL, NULL, 0, 0, NULL, NULL, NULL, 0, NULL},
 };
 /* clang-format on */

@@ -54,6 +54,10 @@ struct cli_cmd {
 	const char *help; /* the first line is the summary */
 	int (*exec)(struct cli *cli, struct cli_args *args);
 	unsigned flags; /* CLI_* below */
+	/* The varlink method, for commands whose exec serves several
+	 * (bind and connect, recv and recvfrom, getsockname and
+	 * getpeername); NULL for the others. */
+	const char *method;
 };
 
 #define CLI_HIDDEN     0x1 /* not listed by --help */
