@@ -34,9 +34,8 @@ op_socket(struct call *c)
 	int fd, r;
 
 	if (name != NULL) {
-		if (strlen(name) != (size_t)json_object_get_string_len(
-					call_param(c, "name")) ||
-		    !handle_name_valid(name))
+		/* A NUL inside was refused by the dispatcher (VL_STRING). */
+		if (!handle_name_valid(name))
 			return call_invalid(c, "name");
 		if (handle_find_name(c->conn->uid, name) != NULL)
 			return call_oserror(
@@ -340,13 +339,9 @@ static int
 op_find(struct call *c)
 {
 	const char *name = call_param_str(c, "name");
-	struct handle *h = NULL;
+	struct handle *h = handle_find_name(c->conn->uid, name);
 	json_object *p;
 
-	/* A name with a NUL in it is no handle's (Socket refuses them). */
-	if (strlen(name) ==
-	    (size_t)json_object_get_string_len(call_param(c, "name")))
-		h = handle_find_name(c->conn->uid, name);
 	if (h == NULL)
 		return call_oserror(c, ENOENT, "no handle named '%s'", name);
 	p = json_object_new_object();

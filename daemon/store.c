@@ -293,9 +293,7 @@ store_meta_parse(uint64_t id, json_object **ret_obj, struct store_meta *m,
 	m->name = NULL;
 	if (!bad && json_object_object_get_ex(obj, "name", &v) && v != NULL) {
 		m->name = json_object_get_string(v);
-		if (!json_object_is_type(v, json_type_string) ||
-		    strlen(m->name) != (size_t)json_object_get_string_len(v) ||
-		    !handle_name_valid(m->name))
+		if (!vl_whole_string(v) || !handle_name_valid(m->name))
 			bad = "name";
 	}
 	m->timeout = -1;

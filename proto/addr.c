@@ -25,6 +25,7 @@
 #include "addr.h"
 #include "b64.h"
 #include "names.h"
+#include "varlink.h"
 
 #define ADDR_UNIX_MIN offsetof(struct sockaddr_un, sun_path)
 #define ADDR_UNIX_MAX (sizeof(((struct sockaddr_un *)0)->sun_path) - 1)
@@ -113,12 +114,11 @@ addr_string(json_object *obj, const char *key, const char **ret,
 static int
 addr_text(json_object *obj, const char *key, const char **ret)
 {
-	const char *s;
-	size_t len;
+	json_object *v = addr_field(obj, key);
 
-	if (addr_string(obj, key, &s, &len) != 1 || strlen(s) != len)
+	if (v == NULL || !vl_whole_string(v))
 		return -EINVAL;
-	*ret = s;
+	*ret = json_object_get_string(v);
 	return 0;
 }
 
@@ -130,9 +130,7 @@ addr_family(json_object *obj, int family, int *ret_family)
 	int f;
 
 	if (v != NULL) {
-		if (!json_object_is_type(v, json_type_string) ||
-		    strlen(json_object_get_string(v)) !=
-			(size_t)json_object_get_string_len(v))
+		if (!vl_whole_string(v))
 			return -EINVAL;
 		if (names_value(names_family, json_object_get_string(v), &f) <
 		    0)

@@ -25,6 +25,7 @@
 #include <netinet/udp.h>
 
 #include "names.h"
+#include "varlink.h"
 
 /* clang-format off */
 #define N(x) { #x, x }
@@ -563,9 +564,7 @@ names_json_bits(json_object *array, const struct name *table, int *ret)
 	     i++) {
 		json_object *e = json_object_array_get_idx(array, i);
 
-		if (!json_object_is_type(e, json_type_string) ||
-		    strlen(json_object_get_string(e)) !=
-			(size_t)json_object_get_string_len(e))
+		if (!vl_whole_string(e))
 			return -EINVAL;
 		if (names_value(table, json_object_get_string(e), &v) < 0)
 			return -ENOENT;

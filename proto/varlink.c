@@ -751,8 +751,7 @@ vl_call_parse(const char *msg, size_t len, struct vl_call *ret,
 					  : "method is not a string";
 		goto bad;
 	}
-	if (json_object_get_string_len(method) !=
-	    (int)strlen(json_object_get_string(method))) {
+	if (!vl_whole_string(method)) {
 		*ret_why = "method name contains a NUL";
 		goto bad;
 	}
@@ -811,10 +810,8 @@ bad:
 	return -EBADMSG;
 }
 
-/* A string without a NUL byte in it (JSON may say \u0000), so that C
- * sees all of it. */
-static bool
-vl_plain_string(json_object *v)
+bool
+vl_whole_string(json_object *v)
 {
 	return json_object_is_type(v, json_type_string) &&
 	       strlen(json_object_get_string(v)) ==
@@ -836,7 +833,7 @@ vl_type_ok(json_object *v, enum vl_type t)
 		return json_object_is_type(v, json_type_double) &&
 		       isfinite(json_object_get_double(v));
 	case VL_STRING:
-		return vl_plain_string(v);
+		return vl_whole_string(v);
 	case VL_OBJECT:
 		return json_object_is_type(v, json_type_object);
 	case VL_ARRAY:
@@ -845,7 +842,7 @@ vl_type_ok(json_object *v, enum vl_type t)
 		if (!json_object_is_type(v, json_type_array))
 			return false;
 		for (size_t i = 0; i < json_object_array_length(v); i++) {
-			if (!vl_plain_string(json_object_array_get_idx(v, i)))
+			if (!vl_whole_string(json_object_array_get_idx(v, i)))
 				return false;
 		}
 		return true;

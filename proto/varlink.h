@@ -13,6 +13,9 @@
 /* Deepest JSON nesting accepted in a message, by default. */
 #define VL_MAX_DEPTH 32
 
+/* Is v a string C sees whole: no NUL inside (JSON may write \u0000)? */
+bool vl_whole_string(json_object *v);
+
 /* Change the deepest nesting accepted (at least 2: the message's object
  * and its parameters). */
 void vl_set_max_depth(int depth);
