@@ -17,19 +17,28 @@
 #define CMD_MAX_DATA (64u * 1024 * 1024) /* send/sendto input */
 #define CMD_CHUNK    (4u * 1024 * 1024)	 /* sendall: bytes per call */
 
+/* Add the handle text gives to p; on failure p is dropped. */
+int
+cli_add_handle(struct cli *cli, json_object *p, const char *text)
+{
+	sockc_handle_t h;
+	int r = cli_handle(cli, text, &h);
+
+	if (r != CLI_OK) {
+		json_object_put(p);
+		return r;
+	}
+	cli_add(p, "handle", json_object_new_int64(h));
+	return CLI_OK;
+}
+
 /* New parameters naming the handle text gives: the status, CLI_OK with
  * *ret set. */
 int
 cli_handle_params(struct cli *cli, const char *text, json_object **ret)
 {
-	sockc_handle_t h;
-	int r = cli_handle(cli, text, &h);
-
-	if (r != CLI_OK)
-		return r;
 	*ret = cli_json(json_object_new_object());
-	cli_add(*ret, "handle", json_object_new_int64(h));
-	return CLI_OK;
+	return cli_add_handle(cli, *ret, text);
 }
 
 /* The end of a command whose reply says nothing: {} with --json. */

@@ -142,7 +142,6 @@ int
 cli_cmd_setsockopt(struct cli *cli, struct cli_args *args)
 {
 	json_object *p = cli_json(json_object_new_object());
-	sockc_handle_t h;
 	int r;
 
 	/* Check the whole line before the handle's name is looked up. */
@@ -151,12 +150,9 @@ cli_cmd_setsockopt(struct cli *cli, struct cli_args *args)
 		r = opt_value(cli, p, args->argv[3]);
 	if (r != CLI_OK)
 		return r;
-	r = cli_handle(cli, args->argv[0], &h);
-	if (r != CLI_OK) {
-		json_object_put(p);
+	r = cli_add_handle(cli, p, args->argv[0]);
+	if (r != CLI_OK)
 		return r;
-	}
-	cli_add(p, "handle", json_object_new_int64(h));
 	return cli_simple_call(cli, "io.sockd.SetSockOpt", p);
 }
 
@@ -201,7 +197,6 @@ cli_cmd_getsockopt(struct cli *cli, struct cli_args *args)
 	json_object *p = cli_json(json_object_new_object()), *reply, *v;
 	long long buflen = 0;
 	unsigned char *data;
-	sockc_handle_t h;
 	size_t len;
 	int r;
 
@@ -214,12 +209,9 @@ cli_cmd_getsockopt(struct cli *cli, struct cli_args *args)
 	r = opt_names(cli, p, args->argv[1], args->argv[2]);
 	if (r != CLI_OK)
 		return r;
-	r = cli_handle(cli, args->argv[0], &h);
-	if (r != CLI_OK) {
-		json_object_put(p);
+	r = cli_add_handle(cli, p, args->argv[0]);
+	if (r != CLI_OK)
 		return r;
-	}
-	cli_add(p, "handle", json_object_new_int64(h));
 	if (buflen > 0)
 		cli_add(p, "buflen", json_object_new_int((int)buflen));
 	r = cli_call(cli, "io.sockd.GetSockOpt", p, &reply);

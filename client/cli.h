@@ -114,6 +114,8 @@ int cli_handle(struct cli *cli, const char *text, sockc_handle_t *ret);
 
 /* cli-cmds.c: shared by the commands on one handle. */
 int cli_handle_params(struct cli *cli, const char *text, json_object **ret);
+/* Add the handle text names to p; on failure p is dropped. */
+int cli_add_handle(struct cli *cli, json_object *p, const char *text);
 int cli_simple_call(struct cli *cli, const char *method, json_object *params);
 
 /* The commands that live outside cli-cmds.c. */
