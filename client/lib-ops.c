@@ -49,6 +49,21 @@ ops_int(json_object *reply, const char *key)
 	return json_object_get_int64(v);
 }
 
+/* Call method and return the int64 member key of its reply, or -1. */
+static int64_t
+ops_call_int(struct sockc *c, const char *method, json_object *params,
+	     const char *key)
+{
+	json_object *reply;
+	int64_t v;
+
+	if (lib_call(c, method, params, &reply, NULL) < 0)
+		return -1;
+	v = ops_int(reply, key);
+	json_object_put(reply);
+	return v;
+}
+
 /* A constant's name for the wire, or NULL (errno EINVAL). */
 static const char *
 ops_name(const struct name *table, int value)
@@ -121,8 +136,7 @@ sockc_socket_ex(struct sockc *c, int domain, int type, int protocol,
 {
 	const char *family = ops_name(names_family, domain);
 	const char *stype = ops_name(names_socktype, type);
-	json_object *p, *reply;
-	int64_t h;
+	json_object *p;
 
 	if (family == NULL) {
 		errno = EAFNOSUPPORT;
@@ -141,11 +155,7 @@ sockc_socket_ex(struct sockc *c, int domain, int type, int protocol,
 				       json_object_new_boolean(1));
 	if (name != NULL)
 		json_object_object_add(p, "name", json_object_new_string(name));
-	if (lib_call(c, "io.sockd.Socket", p, &reply, NULL) < 0)
-		return -1;
-	h = ops_int(reply, "handle");
-	json_object_put(reply);
-	return h;
+	return ops_call_int(c, "io.sockd.Socket", p, "handle");
 }
 
 SOCKC_EXPORT sockc_handle_t
@@ -157,8 +167,7 @@ sockc_socket(struct sockc *c, int domain, int type, int protocol)
 SOCKC_EXPORT sockc_handle_t
 sockc_find(struct sockc *c, const char *name)
 {
-	json_object *p, *reply;
-	int64_t h;
+	json_object *p;
 
 	if (name == NULL) {
 		errno = EINVAL;
@@ -166,11 +175,7 @@ sockc_find(struct sockc *c, const char *name)
 	}
 	p = json_object_new_object();
 	json_object_object_add(p, "name", json_object_new_string(name));
-	if (lib_call(c, "io.sockd.Find", p, &reply, NULL) < 0)
-		return -1;
-	h = ops_int(reply, "handle");
-	json_object_put(reply);
-	return h;
+	return ops_call_int(c, "io.sockd.Find", p, "handle");
 }
 
 /* Bind and Connect: a handle and an address. */
