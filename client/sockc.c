@@ -72,17 +72,24 @@ cli_op(const struct cli *cli)
 	return cli->cmd != NULL ? cli->cmd->name : "sockc";
 }
 
+/* "sockc: CMD: message" on stderr. */
+__attribute__((format(printf, 2, 0))) static void
+cli_vsay(struct cli *cli, const char *fmt, va_list ap)
+{
+	fprintf(stderr, "sockc: %s: ", cli_op(cli));
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
 /* Print "sockc: CMD: message" and return status. */
 int
 cli_error(struct cli *cli, int status, const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "sockc: %s: ", cli_op(cli));
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	cli_vsay(cli, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	return status;
 }
 
@@ -92,11 +99,9 @@ cli_usage(struct cli *cli, const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "sockc: %s: ", cli_op(cli));
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	cli_vsay(cli, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	if (cli->cmd != NULL)
 		fprintf(stderr, "usage: sockc %s%s%s\n", cli->cmd->name,
 			cli->cmd->usage[0] ? " " : "", cli->cmd->usage);
