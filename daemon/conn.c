@@ -114,8 +114,6 @@ conn_process(struct conn *c)
 			conn_protocol_error(c, "message too long");
 			break;
 		}
-		if (c->queued > 0)
-			c->queued--;
 		method_dispatch(c, msg, len);
 	}
 	/* After the client's EOF, the last whole message ends the work. */
@@ -192,11 +190,6 @@ conn_read_cb(evutil_socket_t fd, short what, void *arg)
 			return;
 		}
 	}
-	/* Count the calls this read completed: past --max-queued-calls, the
-	 * client is not read until they have run. */
-	for (const char *q = p, *end = p + n;
-	     (q = memchr(q, '\0', (size_t)(end - q))) != NULL; q++)
-		c->queued++;
 	frame_commit(&c->in, (size_t)n);
 	conn_process(c);
 }
@@ -239,7 +232,7 @@ conn_update(struct conn *c)
 		return;
 	}
 	want_read = !c->eof && !c->closing && c->out_bytes <= cfg.max_output &&
-		    c->queued < cfg.max_queued_calls &&
+		    frame_whole(&c->in) < cfg.max_queued_calls &&
 		    frame_pending(&c->in) <= cfg.max_message;
 	/* While a call waits and the client is not being read (it sent EOF,
 	 * or too much input is queued), watch for a full hangup instead.

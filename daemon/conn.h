@@ -40,7 +40,6 @@ struct conn {
 	struct frame in;
 	STAILQ_HEAD(, outmsg) out;
 	size_t out_bytes;	    /* unsent reply bytes */
-	unsigned queued;	    /* whole messages read, not yet run */
 	struct call *active;	    /* the call in progress, if any */
 	struct relay *relay;	    /* upgraded by Attach: raw bytes */
 	struct handle_list handles; /* scoped handles */

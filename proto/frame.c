@@ -9,6 +9,18 @@
 
 #define FRAME_MIN_ALLOC 4096
 
+/* How many NULs (message ends) there are in n bytes at p. */
+static size_t
+frame_count(const char *p, size_t n)
+{
+	const char *end = p + n;
+	size_t count = 0;
+
+	for (; (p = memchr(p, '\0', (size_t)(end - p))) != NULL; p++)
+		count++;
+	return count;
+}
+
 /* An empty frame buffer accepting messages of up to max bytes. */
 void
 frame_init(struct frame *f, size_t max)
@@ -25,7 +37,7 @@ frame_free(struct frame *f)
 		return;
 	free(f->buf);
 	f->buf = NULL;
-	f->cap = f->start = f->len = f->scan = 0;
+	f->cap = f->start = f->len = f->scan = f->whole = 0;
 }
 
 /* Room for at least want more bytes: compact, then grow if needed. */
@@ -57,6 +69,7 @@ frame_reserve(struct frame *f, size_t want, size_t *ret_avail)
 void
 frame_commit(struct frame *f, size_t n)
 {
+	f->whole += frame_count(f->buf + f->len, n);
 	f->len += n;
 }
 
@@ -81,6 +94,7 @@ frame_next(struct frame *f, char **ret_msg, size_t *ret_len)
 		return -EMSGSIZE;
 	*ret_msg = begin;
 	*ret_len = nul - begin;
+	f->whole--;
 	f->start += (nul - begin) + 1;
 	f->scan = 0;
 	if (f->start == f->len)
@@ -95,6 +109,13 @@ frame_pending(const struct frame *f)
 	return f->len - f->start;
 }
 
+/* Whole messages buffered. */
+size_t
+frame_whole(const struct frame *f)
+{
+	return f->whole;
+}
+
 /* Take raw bytes that follow the last message. */
 size_t
 frame_take(struct frame *f, void *out, size_t n)
@@ -103,6 +124,7 @@ frame_take(struct frame *f, void *out, size_t n)
 
 	if (n > avail)
 		n = avail;
+	f->whole -= frame_count(f->buf + f->start, n);
 	memcpy(out, f->buf + f->start, n);
 	f->start += n;
 	f->scan = 0;

@@ -14,6 +14,7 @@ struct frame {
 	size_t start; /* first byte not yet handed out */
 	size_t len;   /* end of the valid bytes */
 	size_t scan;  /* bytes from start already searched for a NUL */
+	size_t whole; /* whole messages buffered, not yet handed out */
 	size_t max;   /* largest message accepted, NUL excluded */
 };
 
@@ -34,6 +35,8 @@ int frame_next(struct frame *f, char **ret_msg, size_t *ret_len);
 
 /* Bytes buffered and not yet handed out. */
 size_t frame_pending(const struct frame *f);
+/* Whole messages among them. */
+size_t frame_whole(const struct frame *f);
 
 /* Hand out up to n of the buffered bytes that follow the last message
  * returned, raw (used once a connection stops being varlink). */

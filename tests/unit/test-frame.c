@@ -32,6 +32,8 @@ feed(struct frame *f, const char *data, size_t len, size_t step, char out[][64],
 			snprintf(out[n++], 64, "%s", msg);
 		}
 		CHECK(r == 0 || r == 1);
+		/* No whole message left once none is handed out. */
+		CHECK(r != 0 || frame_whole(f) == 0);
 	}
 	return n;
 }
@@ -102,10 +104,13 @@ test_take(void)
 	p = frame_reserve(&f, 12, &avail);
 	memcpy(p, "{}\0rawbytes", 12);
 	frame_commit(&f, 12);
+	/* Two NULs: "{}" and "rawbytes" both end in one. */
+	CHECK(frame_whole(&f) == 2);
 	CHECK(frame_next(&f, &msg, &mlen) == 1 && mlen == 2);
+	CHECK(frame_whole(&f) == 1);
 	CHECK(frame_take(&f, raw, sizeof raw) == 9);
 	CHECK(memcmp(raw, "rawbytes", 9) == 0);
-	CHECK(frame_pending(&f) == 0);
+	CHECK(frame_pending(&f) == 0 && frame_whole(&f) == 0);
 	frame_free(&f);
 }
 
