@@ -17,6 +17,7 @@
 #include "conn.h"
 #include "log.h"
 #include "method.h"
+#include "notify.h"
 #include "policy.h"
 #include "relay.h"
 #include "sockd.h"
@@ -65,6 +66,7 @@ conn_free(struct conn *c)
 	close(c->fd);
 	TAILQ_REMOVE(&conns, c, link);
 	conn_count--;
+	notify_changed();
 	us = uidstat_get(c->uid);
 	if (us != NULL)
 		us->connections--;
@@ -518,6 +520,7 @@ conn_new(int fd)
 	}
 	TAILQ_INSERT_TAIL(&conns, c, link);
 	conn_count++;
+	notify_changed();
 	us->connections++;
 	log_debug("connection from uid %u pid %d", (unsigned)c->uid,
 		  (int)c->pid);

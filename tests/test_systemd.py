@@ -557,3 +557,17 @@ def test_debug_lines_only_with_v(start_sockd, tmpdir_short):
     # Notices still show; info and debug lines do not.
     assert f"<5>loaded policy {policy} (0 rules)" in lines, lines
     assert not [line for line in lines if line[:3] in ("<6>", "<7>")], lines
+
+
+def test_status_follows_connections_alone(sockd):
+    """A connection that makes no handle still shows in STATUS=."""
+    c = sockd.client()
+    call(c, "List")
+    sockd.notify.wait_for(
+        lambda n: status_of(n).startswith("1 connection, 0 handles"),
+        what="STATUS= counting the connection")
+    c.close()
+    sockd.notify.wait_for(
+        lambda n: status_of(n).startswith("0 connections, 0 handles")
+        and "READY" not in n.fields,
+        what="STATUS= after it left")
