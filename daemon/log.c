@@ -1,7 +1,9 @@
 /*
  * Logging. Messages go to stderr, one line each. Under systemd, when
  * JOURNAL_STREAM names our stderr, lines carry a <N> prefix so the journal
- * records their priority.
+ * records their priority. Lines quote what clients sent (paths, host
+ * names, handle names), so each is escaped whole before it is written: a
+ * client cannot end a line, forge one, or write bytes that are not text.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -10,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "log.h"
+#include "utf8.h"
 
 static int log_max = LOG_NOTICE;
 static int log_journal;
@@ -42,16 +45,21 @@ log_init(int verbosity)
 void
 log_msg(int priority, const char *fmt, ...)
 {
-	char line[1024];
+	char line[1024], text[2048];
 	va_list ap;
+	int n;
 
 	if (priority > log_max)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof line, fmt, ap);
+	n = vsnprintf(line, sizeof line, fmt, ap);
 	va_end(ap);
+	if (n < 0)
+		return;
+	utf8_escape(line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1,
+		    text, sizeof text);
 	if (log_journal)
-		fprintf(stderr, "<%d>%s\n", priority, line);
+		fprintf(stderr, "<%d>%s\n", priority, text);
 	else
-		fprintf(stderr, "sockd: %s\n", line);
+		fprintf(stderr, "sockd: %s\n", text);
 }

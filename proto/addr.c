@@ -25,6 +25,7 @@
 #include "addr.h"
 #include "b64.h"
 #include "names.h"
+#include "utf8.h"
 #include "varlink.h"
 
 #define ADDR_UNIX_MIN offsetof(struct sockaddr_un, sun_path)
@@ -34,7 +35,8 @@
 static const char *const addr_fields_inet[] = {"family", "host", "port", NULL};
 static const char *const addr_fields_inet6[] = {"family",   "host",	"port",
 						"flowinfo", "scope_id", NULL};
-static const char *const addr_fields_unix[] = {"family", "path", NULL};
+static const char *const addr_fields_unix[] = {"family", "path", "path_base64",
+					       NULL};
 static const char *const addr_fields_bt[] = {"family", "bdaddr", "channel",
 					     "psm", NULL};
 
@@ -264,16 +266,46 @@ name:
 	return 0;
 }
 
+/* The bytes of a Unix address: "path", or "path_base64" for names that
+ * are not UTF-8 (the same bytes, base64). 0, or -EINVAL naming the field. */
+static int
+addr_unix_text(json_object *obj, char *buf, size_t size, const char **ret,
+	       size_t *ret_len, const char **ret_field)
+{
+	const char *text, *b64;
+	size_t len, blen;
+	int has_text = addr_string(obj, "path", &text, &len);
+	int has_b64 = addr_string(obj, "path_base64", &b64, &blen);
+
+	if (has_b64 != 0) {
+		*ret_field = "path_base64";
+		if (has_b64 < 0 || has_text != 0 ||
+		    blen > B64_ENCODED_LEN(size) ||
+		    b64_decode(b64, blen, buf, &len) < 0)
+			return -EINVAL;
+		*ret = buf;
+		*ret_len = len;
+		return 0;
+	}
+	*ret_field = "path";
+	if (has_text != 1)
+		return -EINVAL;
+	*ret = text;
+	*ret_len = len;
+	return 0;
+}
+
 /* AF_UNIX: a path, "@" and an abstract name, or "" for unnamed. */
 static int
 addr_from_unix(json_object *obj, struct addr *a, const char **ret_field)
 {
 	struct sockaddr_un *sun = (struct sockaddr_un *)&a->ss;
+	char buf[B64_DECODED_MAX(B64_ENCODED_LEN(ADDR_UNIX_MAX + 1))];
 	const char *path;
 	size_t len;
 
-	*ret_field = "path";
-	if (addr_string(obj, "path", &path, &len) != 1)
+	if (addr_unix_text(obj, buf, ADDR_UNIX_MAX + 1, &path, &len,
+			   ret_field) < 0)
 		return -EINVAL;
 	sun->sun_family = AF_UNIX;
 	if (len == 0) {
@@ -285,7 +317,7 @@ addr_from_unix(json_object *obj, struct addr *a, const char **ret_field)
 		memcpy(sun->sun_path + 1, path + 1, len - 1);
 		a->len = (socklen_t)(ADDR_UNIX_MIN + len);
 	} else {
-		if (strlen(path) != len || len > ADDR_UNIX_MAX)
+		if (memchr(path, '\0', len) != NULL || len > ADDR_UNIX_MAX)
 			return -EINVAL;
 		memcpy(sun->sun_path, path, len);
 		a->len = (socklen_t)(ADDR_UNIX_MIN + len + 1);
@@ -497,9 +529,16 @@ addr_fill_json(json_object *o, const struct sockaddr_storage *ss, socklen_t len)
 			return -ENOMEM;
 	} else if (family == AF_UNIX) {
 		size_t n = addr_unix_path((const void *)ss, len, text);
+		char b64[B64_ENCODED_LEN(sizeof text) + 1];
 
-		if (addr_add_string(o, "path", text, n) < 0)
+		/* Replies are UTF-8: other names travel as base64. */
+		if (utf8_valid(text, n)) {
+			if (addr_add_string(o, "path", text, n) < 0)
+				return -ENOMEM;
+		} else if (addr_add_string(o, "path_base64", b64,
+					   b64_encode(text, n, b64)) < 0) {
 			return -ENOMEM;
+		}
 	} else if (family == AF_BLUETOOTH &&
 		   len == sizeof(struct sockd_sockaddr_rc)) {
 		const struct sockd_sockaddr_rc *rc = (const void *)ss;
@@ -557,29 +596,6 @@ addr_set_port(struct sockaddr *sa, int port)
 		    htons((uint16_t)port);
 }
 
-/* Write an abstract name, escaping the bytes that are not printable. */
-static void
-addr_format_bytes(const char *p, size_t n, char *buf, size_t size)
-{
-	size_t used = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)p[i];
-
-		if (c >= 0x20 && c < 0x7f && c != '\\') {
-			if (used + 1 >= size)
-				break;
-			buf[used++] = (char)c;
-		} else {
-			if (used + 4 >= size)
-				break;
-			snprintf(buf + used, size - used, "\\x%02x", c);
-			used += 4;
-		}
-	}
-	buf[used] = '\0';
-}
-
 /* One line of text for the address, for logs and the CLI. */
 void
 addr_format(const struct sockaddr *sa, socklen_t len, char *buf, size_t size)
@@ -620,12 +636,11 @@ addr_format(const struct sockaddr *sa, socklen_t len, char *buf, size_t size)
 		char path[sizeof(struct sockaddr_un)];
 		size_t n = addr_unix_path(sun, len, path);
 
+		/* Names are bytes: what is not printable text is escaped. */
 		if (n == 0)
 			snprintf(buf, size, "(unnamed)");
-		else if (path[0] == '@')
-			addr_format_bytes(path, n, buf, size);
 		else
-			snprintf(buf, size, "%.*s", (int)n, path);
+			utf8_escape(path, n, buf, size);
 	} else if (family == AF_BLUETOOTH &&
 		   len == sizeof(struct sockd_sockaddr_rc)) {
 		const struct sockd_sockaddr_rc *rc = (const void *)&ss;

@@ -4,6 +4,8 @@
  *   AF_INET / AF_INET6  {"family", "host", "port", "flowinfo", "scope_id"}
  *   AF_UNIX             {"family", "path"}   "@name" = abstract namespace,
  *                                            "" = unnamed
+ *                       {"family", "path_base64"}  the same bytes, base64,
+ *                                            for names that are not UTF-8
  *   AF_BLUETOOTH        {"family", "bdaddr", "channel"} (RFCOMM)
  *                       {"family", "bdaddr", "psm"}     (L2CAP)
  *

@@ -11,43 +11,8 @@
 #include <emmintrin.h>
 #endif
 
+#include "utf8.h"
 #include "varlink.h"
-
-/* The length of the well-formed UTF-8 sequence (RFC 3629: no overlong
- * forms, no surrogates, nothing above U+10FFFF) that starts at s[0], a
- * byte >= 0x80; 0 when it is not one. json-c's own check lets overlong
- * forms through. */
-static size_t
-vl_utf8_seq(const unsigned char *s, size_t left)
-{
-	unsigned char c = s[0];
-	size_t n;
-	uint32_t cp;
-
-	if (c >= 0xc2 && c <= 0xdf) {
-		n = 1;
-		cp = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		n = 2;
-		cp = c & 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		n = 3;
-		cp = c & 0x07;
-	} else {
-		return 0;
-	}
-	if (left <= n)
-		return 0;
-	for (size_t k = 1; k <= n; k++) {
-		if ((s[k] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[k] & 0x3f);
-	}
-	if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n + 1;
-}
 
 static bool
 vl_digit(unsigned char c)
@@ -181,7 +146,7 @@ vl_lex_string(const unsigned char *s, size_t len, size_t i, bool *plain,
 		}
 		if (c >= 0x80) {
 			*plain = false;
-			n = vl_utf8_seq(s + i, len - i);
+			n = utf8_seq(s + i, len - i);
 			if (n == 0) {
 				*why = "message is not valid UTF-8";
 				return 0;
