@@ -14,11 +14,13 @@
 #include "b64.h"
 #include "call.h"
 #include "conn.h"
+#include "guard.h"
 #include "handle.h"
 #include "log.h"
 #include "method.h"
 #include "resolver.h"
 #include "sockd.h"
+#include "utf8.h"
 #include "varlink.h"
 
 static void call_run(struct call *c);
@@ -152,15 +154,23 @@ call_queue(struct call *c, char *msg, size_t len, int fd)
 	if (c->flags & VL_ONEWAY) {
 		free(msg);
 		if (fd >= 0)
-			close(fd);
+			guard_close(fd, true);
 		return CALL_DONE;
 	}
 	if (msg == NULL) {
 		if (fd >= 0)
-			close(fd);
+			guard_close(fd, true);
 		conn_protocol_error(c->conn, "out of memory");
 		return CALL_DONE;
 	}
+	/* Every reply is UTF-8: the strings that come from clients or the
+	 * kernel are made so where they are read (a Unix name that is not
+	 * UTF-8 travels as path_base64). This is the last line of defence,
+	 * and it should never find anything. */
+	if (!utf8_valid(msg, len - 1) && utf8_repair(msg, len - 1) > 0)
+		log_err("internal error: a %s reply was not UTF-8; the bytes "
+			"that were not are sent as '?'",
+			c->method->name);
 	conn_send(c->conn, msg, len, fd);
 	return CALL_DONE;
 }

@@ -15,6 +15,7 @@
 
 #include "call.h"
 #include "conn.h"
+#include "guard.h"
 #include "log.h"
 #include "method.h"
 #include "notify.h"
@@ -53,7 +54,7 @@ conn_free(struct conn *c)
 	while ((m = STAILQ_FIRST(&c->out)) != NULL) {
 		STAILQ_REMOVE_HEAD(&c->out, link);
 		if (m->fd >= 0)
-			close(m->fd);
+			guard_close(m->fd, true);
 		free(m->buf);
 		free(m);
 	}
@@ -286,7 +287,9 @@ conn_flush(struct conn *c)
 			memcpy(CMSG_DATA(cm), &m->fd, sizeof(int));
 			n = sendmsg(c->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
 			if (n > 0) {
-				close(m->fd);
+				/* The client has it now: ours may be the last
+				 * reference, with a linger it set. */
+				guard_close(m->fd, true);
 				m->fd = -1;
 			}
 		} else {
@@ -401,7 +404,7 @@ conn_send(struct conn *c, char *buf, size_t len, int fd)
 	if (c->dead) {
 		free(buf);
 		if (fd >= 0)
-			close(fd);
+			guard_close(fd, true);
 		return;
 	}
 	if (fd < 0 && conn_pack(c, buf, len))
@@ -411,7 +414,7 @@ conn_send(struct conn *c, char *buf, size_t len, int fd)
 		/* A lost reply breaks the order: finish with this client. */
 		free(buf);
 		if (fd >= 0)
-			close(fd);
+			guard_close(fd, true);
 		c->closing = true;
 		return;
 	}

@@ -9,8 +9,8 @@
 #include <unistd.h>
 
 #include "call.h"
-#include "closer.h"
 #include "conn.h"
+#include "guard.h"
 #include "handle.h"
 #include "notify.h"
 #include "relay.h"
@@ -268,11 +268,12 @@ void
 handle_close(struct handle *h)
 {
 	int fd = h->fd;
+	bool shared = h->shared;
 
 	if (h->scope == NULL)
 		store_remove(h);
 	handle_forget(h);
-	closer_close(fd);
+	guard_close(fd, shared);
 }
 
 /* Forget, keeping the socket open for the caller. */
@@ -292,9 +293,10 @@ void
 handle_release(struct handle *h)
 {
 	int fd = h->fd;
+	bool shared = h->shared;
 
 	handle_forget(h);
-	closer_close(fd);
+	guard_close(fd, shared);
 }
 
 /* Set the timeout; the store keeps a persistent handle's. */

@@ -14,8 +14,8 @@
 #include <event2/event.h>
 #include <systemd/sd-daemon.h>
 
-#include "closer.h"
 #include "conn.h"
+#include "guard.h"
 #include "handle.h"
 #include "log.h"
 #include "notify.h"
@@ -359,6 +359,11 @@ main(int argc, char **argv)
 	}
 	vl_set_max_depth((int)cfg.max_depth);
 	vl_keep_parser(true);
+	r = guard_init();
+	if (r < 0) {
+		log_err("cannot set up the guard timer: %s", strerror(-r));
+		return 1;
+	}
 	r = resolver_init(cfg.resolver_threads);
 	if (r < 0) {
 		log_err("cannot start the resolver: %s", strerror(-r));
@@ -398,7 +403,7 @@ main(int argc, char **argv)
 	while (!TAILQ_EMPTY(&handles_all))
 		handle_release(TAILQ_FIRST(&handles_all));
 	store_shutdown();
-	closer_stop();
+	guard_free();
 	notify_free();
 	resolver_stop();
 	event_free(ev_term);

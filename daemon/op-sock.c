@@ -4,23 +4,65 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "call.h"
 #include "conn.h"
+#include "guard.h"
 #include "handle.h"
 #include "method.h"
 #include "names.h"
 
-/* Make sure the socket is non-blocking: a client holding the fd from
- * FileNo may have cleared O_NONBLOCK on the shared file. */
-static void
-op_nonblock(struct handle *h)
+/*
+ * accept(2) and connect(2) have no per-call non-blocking form, and the
+ * holder of a FileNo duplicate can clear O_NONBLOCK on the file they
+ * share at any moment: on a shared handle they run guarded (guard.h).
+ * 0 to go ahead, or -1 after replying EBUSY to a uid out of budget.
+ */
+static int
+op_guard_begin(struct call *c)
 {
-	if (h->shared)
-		fcntl(h->fd, F_SETFL, fcntl(h->fd, F_GETFL) | O_NONBLOCK);
+	struct handle *h = c->handle;
+
+	if (!h->shared)
+		return 0;
+	if (!guard_allowed(c->conn->uid, h->fd)) {
+		call_oserror(c, EBUSY,
+			     "handle %llu: the holder of its FileNo descriptor "
+			     "keeps it in blocking mode, and sockd does not "
+			     "wait in the kernel for it",
+			     (unsigned long long)h->id);
+		return -1;
+	}
+	guard_begin();
+	return 0;
+}
+
+/* After the guarded call: errno is kept for the caller. */
+static void
+op_guard_end(struct call *c)
+{
+	int err = errno;
+
+	if (c->handle->shared)
+		guard_end(c->conn->uid);
+	errno = err;
+}
+
+/* connect(2) on the call's handle, guarded; -2 when refused (replied). */
+static int
+op_connect_once(struct call *c)
+{
+	int r;
+
+	if (op_guard_begin(c) < 0)
+		return -2;
+	r = connect(c->handle->fd, (struct sockaddr *)&c->addr.ss, c->addr.len);
+	op_guard_end(c);
+	return r;
 }
 
 /* socket(): a new handle. */
@@ -99,9 +141,20 @@ op_accept(struct call *c)
 	json_object *p;
 	int fd, r;
 
-	op_nonblock(h);
+	if (h->shared) {
+		struct pollfd pfd = {.fd = h->fd, .events = POLLIN};
+
+		/* The holder may have taken the connection we were woken for:
+		 * nothing to accept is waiting again, not a blocking accept. */
+		if (poll(&pfd, 1, 0) == 0)
+			return call_wait(c, EV_READ, EAGAIN);
+		if (op_guard_begin(c) < 0)
+			return CALL_DONE;
+	}
 	fd = accept4(h->fd, (struct sockaddr *)&ss, &len,
 		     SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (h->shared)
+		op_guard_end(c);
 	if (fd < 0) {
 		if (errno == EAGAIN || errno == EINTR)
 			return call_wait(c, EV_READ, EAGAIN);
@@ -140,12 +193,21 @@ op_connect_result(struct call *c, int err, bool ex)
 	return call_reply(c, p);
 }
 
-/* connect() and connect_ex(). */
+/*
+ * connect() and connect_ex(). The first connect starts it; once it is
+ * under way, its end is read from SO_ERROR and getpeername() rather than
+ * from another connect, which on a file a holder made blocking would wait
+ * for the handshake. Only a connect whose state is settled is repeated:
+ * after a failure (it readies the socket for another try, as a blocking
+ * connect leaves it) and after success (so that a later one reports
+ * EISCONN).
+ */
 static int
 op_connect_common(struct call *c, bool ex)
 {
 	struct handle *h = c->handle;
-	socklen_t len = sizeof(int);
+	struct sockaddr_storage peer;
+	socklen_t len = sizeof(int), plen = sizeof peer;
 	int r, err = 0;
 
 	if (c->state == 0) {
@@ -153,12 +215,21 @@ op_connect_common(struct call *c, bool ex)
 				 POLICY_CONNECT);
 		if (r <= 0)
 			return r == 0 ? CALL_WAIT : CALL_DONE;
-		op_nonblock(h);
-		if (connect(h->fd, (struct sockaddr *)&c->addr.ss,
-			    c->addr.len) == 0)
+		r = op_connect_once(c);
+		if (r == -2)
+			return CALL_DONE;
+		if (r == 0)
 			return op_connect_result(c, 0, ex);
-		if (errno != EINPROGRESS && errno != EINTR)
-			return op_connect_result(c, errno, ex);
+		err = errno;
+		/* An interrupted TCP connect goes on in the background; a
+		 * Unix one would have waited for room, which sockd does
+		 * not: EAGAIN, as for a non-blocking socket. */
+		if (err == EINTR)
+			err = h->family == AF_INET || h->family == AF_INET6
+				  ? EINPROGRESS
+				  : EAGAIN;
+		if (err != EINPROGRESS)
+			return op_connect_result(c, err, ex);
 		c->state = 1;
 		if (h->timeout == 0)
 			return op_connect_result(c, EINPROGRESS, ex);
@@ -170,21 +241,31 @@ op_connect_common(struct call *c, bool ex)
 		/* A blocking connect leaves a failed socket ready to connect
 		 * again; a non-blocking one needs this connect to get there
 		 * (it answers ECONNABORTED). */
-		if (connect(h->fd, (struct sockaddr *)&c->addr.ss,
-			    c->addr.len) < 0) {
-			/* expected: the error was taken from SO_ERROR */
-		}
+		if (op_connect_once(c) == -2)
+			return CALL_DONE;
 		return op_connect_result(c, err, ex);
 	}
-	/* Connect again, as a blocking connect would have: it completes the
-	 * socket's state, so that a later connect reports EISCONN. */
-	if (connect(h->fd, (struct sockaddr *)&c->addr.ss, c->addr.len) == 0 ||
-	    errno == EISCONN)
-		return op_connect_result(c, 0, ex);
-	if (errno != EALREADY && errno != EINPROGRESS)
+	if (getpeername(h->fd, (struct sockaddr *)&peer, &plen) == 0) {
+		r = op_connect_once(c);
+		if (r == -2)
+			return CALL_DONE;
+		if (r == 0 || errno == EISCONN)
+			return op_connect_result(c, 0, ex);
 		return op_connect_result(c, errno, ex);
+	}
 	if (c->timed_out) /* Python's connect_ex answers EWOULDBLOCK here */
 		return ex ? op_connect_result(c, EAGAIN, ex) : call_timeout(c);
+	if (c->wait1.ready & EV_WRITE) {
+		/* Woken, yet neither connected nor failed: the holder took the
+		 * error, or the wakeup was spurious. connect() tells which. */
+		r = op_connect_once(c);
+		if (r == -2)
+			return CALL_DONE;
+		if (r == 0 || errno == EISCONN)
+			return op_connect_result(c, 0, ex);
+		if (errno != EALREADY && errno != EINPROGRESS && errno != EINTR)
+			return op_connect_result(c, errno, ex);
+	}
 	return call_wait(c, EV_WRITE, EINPROGRESS);
 }
 

@@ -1,8 +1,9 @@
 /*
  * The byte relay behind Attach. Each direction moves bytes from one end to
  * the other: splice into its pipe, splice out of it, so the data never
- * enters user space; when a socket cannot be spliced (EINVAL), the
- * direction falls back to read and write through a buffer. A direction
+ * enters user space; when a socket cannot be spliced (EINVAL), or is
+ * shared with a FileNo holder (splice follows the file's blocking mode),
+ * the direction reads and writes through a buffer instead. A direction
  * drains what it holds before reading more, so memory stays at one pipe
  * (or buffer) per direction whatever the peers do, and a slow reader
  * slows its writer down through TCP, as with any relay.
@@ -340,9 +341,14 @@ relay_start(struct relay *r)
 		}
 		r->up.lead_len = frame_take(&c->in, r->up.lead, left);
 	}
-	if (r->handle->shared)
-		fcntl(r->handle->fd, F_SETFL,
-		      fcntl(r->handle->fd, F_GETFL) | O_NONBLOCK);
+	/* splice(2) honours the socket's file flags, not SPLICE_F_NONBLOCK,
+	 * and the holder of a FileNo duplicate may clear O_NONBLOCK at any
+	 * time: a shared socket is copied with MSG_DONTWAIT instead. */
+	if (r->handle->shared &&
+	    (relay_copy_mode(&r->up) < 0 || relay_copy_mode(&r->down) < 0)) {
+		relay_end(r);
+		return;
+	}
 	event_active(r->up.ev_run, EV_READ, 0);
 	event_active(r->down.ev_run, EV_READ, 0);
 }

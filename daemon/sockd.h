@@ -43,6 +43,8 @@ struct uidstat {
 	uid_t uid;
 	unsigned connections;
 	unsigned handles;
+	time_t strike_second; /* guard.c: the second strikes counts in */
+	unsigned strikes;     /* guarded calls interrupted in it */
 };
 
 /* The counters of uid, created on first use; NULL when out of memory.

@@ -18,6 +18,7 @@
 #include <json-c/json.h>
 #include <systemd/sd-daemon.h>
 
+#include "guard.h"
 #include "handle.h"
 #include "log.h"
 #include "names.h"
@@ -378,7 +379,7 @@ store_restore(int fd, const char *fdname)
 			"already restored: closed",
 			fdname, id);
 		json_object_put(obj);
-		close(fd);
+		guard_close(fd, true);
 		return;
 	}
 	if (r < 0) {
@@ -396,7 +397,7 @@ drop:
 	log_err("stored fd %s: %s: closed and dropped from the fd store",
 		fdname, why);
 	json_object_put(obj);
-	close(fd);
+	guard_close(fd, true);
 	store_drop_fdname(fdname);
 	if (enabled && id != 0) {
 		store_meta_name(id, file, sizeof file);
