@@ -172,9 +172,11 @@ op_recv_common(struct call *c, bool from)
 			       ? (size_t)bufsize - c->done
 			       : (size_t)n;
 		/* Only a blocking socket waits for all of it: with a timeout,
-		 * Python's recv returns what one readiness brings. */
-		if (!(flags & MSG_WAITALL) || n == 0 || h->timeout >= 0 ||
-		    h->type != SOCK_STREAM || c->done >= (size_t)bufsize)
+		 * Python's recv returns what one readiness brings. A peek
+		 * reads the same bytes again: it is answered by one read. */
+		if (!(flags & MSG_WAITALL) || (flags & MSG_PEEK) || n == 0 ||
+		    h->timeout >= 0 || h->type != SOCK_STREAM ||
+		    c->done >= (size_t)bufsize)
 			break;
 	}
 	p = op_data_params(c->buf, c->done);
