@@ -119,12 +119,13 @@ utf8_escape(const char *s, size_t n, char *buf, size_t size)
 		unsigned char c = u[i];
 		char esc[5];
 
-		if (c >= 0x80 && (len = utf8_seq(u + i, n - i)) > 0) {
+		/* C1 controls (U+0080 to U+009F, "\xc2\x80" to "\xc2\x9f")
+		 * are controls too: some terminals act on them. */
+		if (c >= 0x80 && (len = utf8_seq(u + i, n - i)) > 0 &&
+		    !(c == 0xc2 && u[i + 1] < 0xa0)) {
 			step = len;
-		} else if (c < 0x20 || c >= 0x7f || c == '\\') {
-			if (c == '\\')
-				memcpy(esc, "\\\\", 3);
-			else if (c == '\n')
+		} else if (c < 0x20 || c >= 0x7f) {
+			if (c == '\n')
 				memcpy(esc, "\\n", 3);
 			else if (c == '\r')
 				memcpy(esc, "\\r", 3);

@@ -23,11 +23,13 @@ size_t utf8_repair(char *s, size_t len);
 
 /*
  * Write the n bytes at s to buf as one line of printable text: well-formed
- * printable UTF-8 as it is, a backslash as "\\", a newline, carriage
- * return or tab as "\n", "\r", "\t", and every other control character,
- * DEL or byte that is not UTF-8 as "\xNN". Writes at most size bytes with
- * the NUL (truncating at a character boundary); returns the length
- * written.
+ * printable UTF-8 as it is, a newline, carriage return or tab as "\n",
+ * "\r", "\t", and every other control character (C0, DEL, C1) and byte
+ * that is not UTF-8 as "\xNN". A backslash stays as it is, so text escaped once
+ * (an address in a message, then the log line) is not escaped twice;
+ * the result is for people, who do not need it to be reversible. Writes
+ * at most size bytes with the NUL (truncating at a character boundary);
+ * returns the length written.
  */
 size_t utf8_escape(const char *s, size_t n, char *buf, size_t size);
 

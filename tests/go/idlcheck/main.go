@@ -34,7 +34,7 @@ const wantName = "io.sockd"
 // The contract: every member io.sockd must define, with its exact signature.
 // It is parsed with the same parser and compared member by member.
 var contract = []string{
-	"type Address (family: ?string, host: ?string, port: ?int, flowinfo: ?int, scope_id: ?int, path: ?string, bdaddr: ?string, channel: ?int, psm: ?int)",
+	"type Address (family: ?string, host: ?string, port: ?int, flowinfo: ?int, scope_id: ?int, path: ?string, path_base64: ?string, bdaddr: ?string, channel: ?int, psm: ?int)",
 	"type PollItem (handle: int, events: []string)",
 	"type AddrInfo (family: string, type: string, proto: int, canonname: string, address: Address)",
 	"type SocketInfo (handle: int, name: ?string, family: string, type: string, proto: int, persistent: bool, local: ?Address, peer: ?Address, timeout: ?float, owner: int)",
