@@ -9,6 +9,8 @@
 #include <string.h>
 #include <time.h>
 #include <netdb.h>
+#include <stddef.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "b64.h"
@@ -16,14 +18,18 @@
 #include "conn.h"
 #include "guard.h"
 #include "handle.h"
+#include "ident.h"
 #include "log.h"
 #include "method.h"
 #include "resolver.h"
+#include "server.h"
 #include "sockd.h"
+#include "upath.h"
 #include "utf8.h"
 #include "varlink.h"
 
 static void call_run(struct call *c);
+static int call_unix_target(struct call *c, enum policy_op op);
 
 /* Now on the monotonic clock. */
 static void
@@ -36,18 +42,16 @@ call_now(struct timeval *tv)
 	tv->tv_usec = ts.tv_nsec / 1000;
 }
 
-/* Stop waiting on sockets and the deadline. */
+/* Stop waiting on the socket and the deadline. */
 static void
 call_unpark(struct call *c)
 {
-	for (size_t i = 0; i < c->nwaits; i++) {
-		struct wait *w = &c->waits[i];
+	struct wait *w = &c->wait;
 
-		if (w->armed) {
-			event_del(&w->ev);
-			LIST_REMOVE(w, link);
-			w->armed = false;
-		}
+	if (w->armed) {
+		event_del(&w->ev);
+		LIST_REMOVE(w, link);
+		w->armed = false;
 	}
 	if (c->timer != NULL)
 		event_del(c->timer);
@@ -58,16 +62,49 @@ static void
 call_free(struct call *c)
 {
 	call_unpark(c);
-	if (c->waits != &c->wait1)
-		free(c->waits);
 	if (c->timer != NULL)
 		event_free(c->timer);
 	if (c->job != NULL)
 		resolver_abandon(c->job);
+	if (c->charged > 0)
+		uidstat_charge(c->conn->uid, -(ssize_t)c->charged);
 	json_object_put(c->root);
 	free(c->buf);
-	free(c->priv);
+	if (c->pathfd >= 0)
+		close(c->pathfd);
+	if (c->priv_free != NULL)
+		c->priv_free(c);
+	else
+		free(c->priv);
 	free(c);
+}
+
+/* What a parked call keeps: counted against its uid's memory while it
+ * waits. */
+static size_t
+call_held(const struct call *c)
+{
+	return sizeof *c + c->bufcap + c->privsize;
+}
+
+/* The call parked: keep only what the handler decoded, and count it.
+ * false when the uid's memory is used up: the caller replies ENOBUFS. */
+static bool
+call_hold(struct call *c)
+{
+	size_t held = call_held(c);
+
+	json_object_put(c->root);
+	c->root = NULL;
+	c->params = NULL;
+	if (held == c->charged)
+		return true;
+	if (held > c->charged &&
+	    !uidstat_may_charge(c->conn->uid, held - c->charged))
+		return false;
+	uidstat_charge(c->conn->uid, (ssize_t)held - (ssize_t)c->charged);
+	c->charged = held;
+	return true;
 }
 
 /* Start serving a call: run it, and keep it if it waits. */
@@ -90,7 +127,7 @@ call_start(struct conn *conn, const struct method *m, json_object *root,
 	c->flags = flags;
 	c->handle = h;
 	c->req = *req;
-	c->waits = &c->wait1;
+	c->pathfd = -1;
 	conn->active = c;
 	call_run(c);
 }
@@ -102,8 +139,17 @@ call_run(struct call *c)
 	struct conn *conn = c->conn;
 
 	call_unpark(c);
-	if (c->method->run(c) == CALL_WAIT && !c->replied)
-		return;
+	if (c->method->run(c) == CALL_WAIT && !c->replied) {
+		if (call_hold(c))
+			return;
+		call_unpark(c);
+		call_oserror(c, ENOBUFS,
+			     "the calls and buffers of uid %u hold %zu bytes "
+			     "of sockd's memory, its limit "
+			     "(--max-memory-per-uid): not waiting",
+			     (unsigned)c->conn->uid,
+			     uidstat_bytes(c->conn->uid));
+	}
 	if (!c->replied)
 		call_oserror(c, EIO, "internal error: no reply");
 	call_free(c);
@@ -117,28 +163,37 @@ call_cancel(struct call *c)
 	call_free(c);
 }
 
+void
+call_resume(struct call *c)
+{
+	call_run(c);
+}
+
+void
+call_resume_soon(struct call *c)
+{
+	/* A parked call has its timer; one still running sees the change
+	 * itself. */
+	if (c->timer != NULL)
+		event_active(c->timer, EV_READ, 0);
+}
+
 /* The socket c waits on is being closed. */
 void
 call_handle_gone(struct wait *w, const struct handle *h)
 {
 	struct call *c = w->call;
+	struct conn *conn = c->conn;
 
+	(void)h;
 	event_del(&w->ev);
 	LIST_REMOVE(w, link);
 	w->armed = false;
 	w->handle = NULL;
-	if (c->handle == h) {
-		struct conn *conn = c->conn;
-
-		c->handle = NULL;
-		call_oserror(c, EBADF, "socket closed while waiting");
-		call_free(c);
-		conn_call_done(conn);
-		return;
-	}
-	/* Poll: run again, it reports the item as POLLNVAL. */
-	w->ready = 0;
-	event_active(c->timer, EV_READ, 0);
+	c->handle = NULL;
+	call_oserror(c, EBADF, "socket closed while waiting");
+	call_free(c);
+	conn_call_done(conn);
 }
 
 /* Queue a built message as the call's reply. */
@@ -269,6 +324,27 @@ call_gaierror(struct call *c, int code, int sys_errno)
 	return call_error(c, "io.sockd.GAIError", p);
 }
 
+/* The resolver did not take a lookup (resolver_submit's error). */
+int
+call_lookup_refused(struct call *c, int err)
+{
+	json_object *p;
+	char message[256];
+
+	if (err != -EAGAIN)
+		return call_oserror(c, -err, "cannot queue the name lookup");
+	snprintf(message, sizeof message,
+		 "%s: uid %u has %u name lookups queued or running, its limit "
+		 "(--max-lookups-per-uid)",
+		 gai_strerror(EAI_AGAIN), (unsigned)c->conn->uid,
+		 cfg.max_lookups_per_uid);
+	p = json_object_new_object();
+	json_object_object_add(p, "code", json_object_new_int(EAI_AGAIN));
+	json_object_object_add(p, "name", json_object_new_string("EAI_AGAIN"));
+	json_object_object_add(p, "message", json_object_new_string(message));
+	return call_error(c, "io.sockd.GAIError", p);
+}
+
 /* A socket event or the deadline: run the handler again. */
 static void
 call_wake(evutil_socket_t fd, short what, void *arg)
@@ -335,35 +411,15 @@ call_set_deadline(struct call *c, double seconds)
 	c->has_deadline = true;
 }
 
-/* Watch h for events. */
-int
-call_watch(struct call *c, struct handle *h, short events)
+/* Watch the call's handle for events until they come or the deadline. */
+static int
+call_watch(struct call *c, short events)
 {
-	struct wait *w = NULL;
+	struct wait *w = &c->wait;
+	struct handle *h = c->handle;
 
-	for (size_t i = 0; i < c->nwaits; i++)
-		if (c->waits[i].handle == h) {
-			w = &c->waits[i];
-			break;
-		}
-	if (w == NULL) {
-		if (c->waits == &c->wait1 && c->nwaits == 1) {
-			/* Poll turns to an array beyond one socket. */
-			return -EINVAL;
-		}
-		w = &c->waits[c->nwaits++];
-		w->call = c;
-		w->handle = h;
-	}
-	if (w->armed) {
-		/* The same socket twice (Poll): wait for either. */
-		if ((w->events | events) == w->events)
-			return CALL_WAIT;
-		events |= w->events;
-		event_del(&w->ev);
-		LIST_REMOVE(w, link);
-		w->armed = false;
-	}
+	w->call = c;
+	w->handle = h;
 	event_assign(&w->ev, sockd_base, h->fd, events, call_wake, w);
 	w->events = events;
 	w->ready = 0;
@@ -371,9 +427,7 @@ call_watch(struct call *c, struct handle *h, short events)
 		return -ENOMEM;
 	w->armed = true;
 	LIST_INSERT_HEAD(&h->waits, w, link);
-	if (call_park(c) < 0)
-		return -ENOMEM;
-	return CALL_WAIT;
+	return call_park(c);
 }
 
 /* Would block on the call's handle: fail, time out, or park. */
@@ -388,7 +442,7 @@ call_wait(struct call *c, short events, int wouldblock_err)
 		return call_timeout(c);
 	if (h->timeout > 0 && !c->has_deadline)
 		call_set_deadline(c, h->timeout);
-	if (call_watch(c, h, events) < 0)
+	if (call_watch(c, events) < 0)
 		return call_oserror(c, ENOMEM, "cannot wait");
 	return CALL_WAIT;
 }
@@ -444,6 +498,22 @@ call_param_flags(struct call *c, const char *name, const struct name *table,
 	return 0;
 }
 
+/* A fresh buffer in c->buf. */
+int
+call_buffer(struct call *c, size_t size)
+{
+	free(c->buf);
+	c->bufcap = 0;
+	c->buf = malloc(size > 0 ? size : 1);
+	if (c->buf == NULL) {
+		call_oserror(c, ENOMEM, "no memory for a %zu-byte buffer",
+			     size);
+		return -1;
+	}
+	c->bufcap = size;
+	return 0;
+}
+
 /* Decode a base64 parameter into c->buf. */
 int
 call_param_data(struct call *c, const char *name)
@@ -452,12 +522,8 @@ call_param_data(struct call *c, const char *name)
 	const char *text = json_object_get_string(v);
 	size_t len = json_object_get_string_len(v);
 
-	free(c->buf);
-	c->buf = malloc(B64_DECODED_MAX(len) + 1);
-	if (c->buf == NULL) {
-		call_oserror(c, ENOMEM, "decoding %s", name);
+	if (call_buffer(c, B64_DECODED_MAX(len) + 1) < 0)
 		return -1;
-	}
 	if (b64_decode(text, len, c->buf, &c->buflen) < 0) {
 		call_invalid(c, name);
 		return -1;
@@ -506,11 +572,18 @@ call_address(struct call *c, const char *field, int family, int type,
 			call_oserror(c, ENOMEM, "resolving %s", field);
 			return -1;
 		}
+		/* It pointed into the message, which goes while we wait. */
+		c->addr.host_name = NULL;
 		job->kind = RESOLVE_ADDRINFO;
 		job->hints.ai_family = c->addr.ss.ss_family;
 		job->hints.ai_socktype = type;
+		r = resolver_submit(job, c);
+		if (r < 0) {
+			resolver_job_free(job);
+			call_lookup_refused(c, r);
+			return -1;
+		}
 		c->job = job;
-		resolver_submit(job, c);
 		return 0;
 	}
 	c->job = NULL;
@@ -538,8 +611,68 @@ ready:
 		if (call_policy(c, &req) < 0)
 			return -1;
 	}
+	if (c->addr.ss.ss_family == AF_UNIX && call_unix_target(c, op) < 0)
+		return -1;
 	c->addr_ready = true;
 	return 1;
+}
+
+/*
+ * A Unix address, after the policy: sockd never reaches its own control
+ * sockets, and a path must be one the caller itself could use. When
+ * sockd runs as root, the system call is made as the caller (ident.h) and
+ * the kernel judges that; otherwise the path is walked with the caller's
+ * rights here (upath.h), and a socket reached that way is connected to
+ * through the file it found. 0, or -1 after replying.
+ */
+static int
+call_unix_target(struct call *c, enum policy_op op)
+{
+	const struct sockaddr *sa = (const struct sockaddr *)&c->addr.ss;
+	struct sockaddr_un *sun = (struct sockaddr_un *)&c->addr.ss;
+	struct upath up;
+	char text[160];
+	bool path = c->addr.len > offsetof(struct sockaddr_un, sun_path) &&
+		    sun->sun_path[0] != '\0';
+	int r;
+
+	if (op != POLICY_BIND && server_is_own(sa, c->addr.len)) {
+		addr_format(sa, c->addr.len, text, sizeof text);
+		return call_oserror(c, EACCES,
+				    "%s %s: sockd does not connect a handle to "
+				    "its own control socket",
+				    c->method->name, text),
+		       -1;
+	}
+	if (!path || ident_can_switch() || c->conn->uid == 0 ||
+	    c->conn->uid == sockd_uid)
+		return 0;
+	if (op == POLICY_BIND) {
+		r = upath_may_create(c->conn, sun->sun_path);
+		if (r < 0)
+			return call_oserror(c, -r, "bind %s", sun->sun_path),
+			       -1;
+		return 0;
+	}
+	r = upath_reach(c->conn, sun->sun_path, &up);
+	if (r < 0)
+		return call_oserror(c, -r, "%s %s", c->method->name,
+				    sun->sun_path),
+		       -1;
+	if (up.fd >= 0 && server_is_own((struct sockaddr *)&up.sun, up.len)) {
+		upath_done(&up);
+		return call_oserror(c, EACCES,
+				    "%s: sockd does not connect a handle to "
+				    "its own control socket",
+				    c->method->name),
+		       -1;
+	}
+	if (c->pathfd >= 0)
+		close(c->pathfd);
+	c->pathfd = up.fd;
+	memcpy(&c->addr.ss, &up.sun, sizeof up.sun);
+	c->addr.len = up.len;
+	return 0;
 }
 
 /* Ask the policy; reply EACCES on refusal. */

@@ -57,28 +57,42 @@ struct call {
 	struct timeval deadline; /* monotonic, from the handle's timeout */
 	struct event *timer;
 
-	struct wait wait1;  /* the usual single wait */
-	struct wait *waits; /* wait1, or an array for Poll */
-	size_t nwaits;
+	struct wait wait; /* on the call's handle */
 
 	struct resolve_job *job; /* a name lookup in flight or done */
 
-	/* Handler scratch space, freed with the call. */
+	/* What the handler decoded from the parameters on its first run:
+	 * the message itself is dropped when the call parks. */
 	struct addr addr;
 	bool addr_ready;
-	unsigned char *buf;
+	int msgflags;	    /* MSG_* */
+	unsigned char *buf; /* data to send, or the receive buffer */
+	size_t bufcap;	    /* its allocated size */
 	size_t buflen, done;
-	void *priv;
+	void *priv;			   /* the handler's own state */
+	size_t privsize;		   /* its size, for the accounting */
+	void (*priv_free)(struct call *c); /* frees priv, if not free() */
+	size_t charged; /* bytes counted against the uid while parked */
+	int pathfd;	/* holds the Unix socket file addr names, or -1 */
 };
 
-/* Make, run and (when done) finish a call; the conn owns it meanwhile. */
+/* Make, run and (when done) finish a call; the conn owns it meanwhile.
+ * When the handler parks the call, root (and params) are freed: the
+ * handler must have read what it needs by then. */
 void call_start(struct conn *conn, const struct method *m, json_object *root,
 		json_object *params, unsigned flags, struct handle *h,
 		const struct policy_req *req);
 /* Drop a call without replying (its connection is going away). */
 void call_cancel(struct call *c);
+/* Run a parked call's handler again (what it waited for happened). */
+void call_resume(struct call *c);
 /* The socket a call waits on is being closed. */
 void call_handle_gone(struct wait *w, const struct handle *h);
+/* Run the call again from the loop, soon (it is parked). */
+void call_resume_soon(struct call *c);
+/* A handle that a Poll waits on is being closed (op-io.c). */
+struct poll_item;
+void op_poll_handle_gone(struct poll_item *it);
 
 /* Replies. Each takes ownership of params; a oneway call sends nothing. */
 int call_reply(struct call *c, json_object *params);
@@ -88,6 +102,9 @@ int call_oserror(struct call *c, int err, const char *fmt, ...)
 int call_invalid(struct call *c, const char *field);
 int call_timeout(struct call *c);
 int call_gaierror(struct call *c, int code, int sys_errno);
+/* The resolver would not take a lookup (err from resolver_submit):
+ * GAIError EAI_AGAIN naming the per-uid limit, or OSError. */
+int call_lookup_refused(struct call *c, int err);
 /* A reply carrying fd (index 0); the reply owns fd from here on. */
 int call_reply_fd(struct call *c, json_object *params, int fd);
 
@@ -97,8 +114,6 @@ int call_reply_fd(struct call *c, json_object *params, int fd);
  * Timeout; otherwise park the call. Returns what the handler returns.
  */
 int call_wait(struct call *c, short events, int wouldblock_err);
-/* Watch a socket without the timeout logic (Poll). */
-int call_watch(struct call *c, struct handle *h, short events);
 /* Arm the deadline (if any) without watching a socket. */
 int call_park(struct call *c);
 /* Set the deadline seconds from now (Poll's own timeout). */
@@ -134,5 +149,8 @@ int call_param_flags(struct call *c, const char *name, const struct name *table,
 /* Decode a base64 "data" parameter into c->buf / c->buflen: 0, or -1
  * after replying InvalidParameter. */
 int call_param_data(struct call *c, const char *name);
+/* A buffer of size bytes in c->buf (the old one freed): 0, or -1 after
+ * replying ENOMEM. */
+int call_buffer(struct call *c, size_t size);
 
 #endif

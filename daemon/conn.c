@@ -30,12 +30,33 @@
 #define CONN_BATCH     64	    /* messages handled per turn of the loop */
 #define CONN_MAX_IOV   64
 #define CONN_PACK      16384 /* small replies share buffers this big */
+#define CONN_MAX_FDS                                                           \
+	8 /* fds queued for output before the                                  \
+	     connection's calls stop being run */
 
 struct conn_list conns = TAILQ_HEAD_INITIALIZER(conns);
 unsigned conn_count;
 
 static void conn_update(struct conn *c);
 static void conn_flush(struct conn *c);
+
+/* Count what the connection makes sockd hold against its uid's memory:
+ * its input buffer, its unsent replies and its relay's pipes. */
+static void
+conn_charge(struct conn *c)
+{
+	size_t now = c->dead ? 0
+			     : c->in.cap + c->out_bytes +
+				   (c->relay != NULL ? RELAY_COST : 0);
+
+	if (now == c->charged)
+		return;
+	/* Set first: the charge may run conn_update again (unthrottle). */
+	ssize_t delta = (ssize_t)now - (ssize_t)c->charged;
+
+	c->charged = now;
+	uidstat_charge(c->uid, delta);
+}
 
 /* Free a dead connection: scoped handles, the active call, buffers. */
 static void
@@ -68,6 +89,7 @@ conn_free(struct conn *c)
 	TAILQ_REMOVE(&conns, c, link);
 	conn_count--;
 	notify_changed();
+	conn_charge(c); /* dead: releases everything */
 	us = uidstat_get(c->uid);
 	if (us != NULL)
 		us->connections--;
@@ -104,7 +126,8 @@ conn_process(struct conn *c)
 	bool full;
 
 	while (!c->dead && !c->closing && c->active == NULL &&
-	       c->relay == NULL && c->out_bytes <= cfg.max_output) {
+	       c->relay == NULL && c->out_bytes <= cfg.max_output &&
+	       c->out_fds < CONN_MAX_FDS) {
 		if (n++ == CONN_BATCH) {
 			/* Let other connections have a turn. */
 			event_active(c->ev_process, EV_READ, 0);
@@ -122,7 +145,7 @@ conn_process(struct conn *c)
 	/* After the client's EOF, the last whole message ends the work. */
 	if (r == 0 && c->eof && c->active == NULL && c->relay == NULL)
 		c->closing = true;
-	full = c->out_bytes > cfg.max_output;
+	full = c->out_bytes > cfg.max_output || c->out_fds >= CONN_MAX_FDS;
 	/* A buffer grown for a huge message goes once it is used up. */
 	if (frame_pending(&c->in) == 0 && c->in.cap > CONN_KEEP)
 		frame_free(&c->in);
@@ -130,7 +153,8 @@ conn_process(struct conn *c)
 	/* Replies made without a handler (errors found by the dispatcher)
 	 * may have filled the output and stopped the loop; if the flush
 	 * emptied it at once, no write event will come to go on. */
-	if (full && !c->dead && c->out_bytes <= cfg.max_output)
+	if (full && !c->dead && c->out_bytes <= cfg.max_output &&
+	    c->out_fds < CONN_MAX_FDS)
 		event_active(c->ev_process, EV_READ, 0);
 	conn_update(c);
 }
@@ -213,10 +237,11 @@ conn_hup_cb(evutil_socket_t fd, short what, void *arg)
 static void
 conn_update(struct conn *c)
 {
-	bool want_read, want_hup;
+	bool want_read, want_hup, over;
 
 	if (c->dead)
 		return;
+	conn_charge(c);
 	if (c->closing && c->active == NULL && STAILQ_EMPTY(&c->out)) {
 		conn_kill(c);
 		return;
@@ -234,15 +259,22 @@ conn_update(struct conn *c)
 		}
 		return;
 	}
-	want_read = !c->eof && !c->closing && c->out_bytes <= cfg.max_output &&
+	/* While a call waits, more input would only wait behind it: a
+	 * little is read ahead, not a whole message. A uid whose
+	 * connections hold its memory limit is not read at all. */
+	over = uidstat_over(c->uid);
+	want_read = !c->eof && !c->closing && !over &&
+		    c->out_bytes <= cfg.max_output &&
+		    c->out_fds < CONN_MAX_FDS &&
 		    frame_whole(&c->in) < cfg.max_queued_calls &&
-		    frame_pending(&c->in) <= cfg.max_message;
+		    frame_pending(&c->in) <=
+			(c->active != NULL ? CONN_READ_SIZE : cfg.max_message);
 	/* While a call waits and the client is not being read (it sent EOF,
 	 * or too much input is queued), watch for a full hangup instead.
 	 * libevent cannot mix edge- and level-triggered events on one fd
 	 * (event_add fails): the watch runs only while no output is pending,
 	 * and goes before the read event comes back. */
-	want_hup = !want_read && c->active != NULL && !c->closing &&
+	want_hup = !want_read && (c->active != NULL || over) && !c->closing &&
 		   STAILQ_EMPTY(&c->out);
 	if (!want_hup)
 		event_del(c->ev_hup);
@@ -291,6 +323,7 @@ conn_flush(struct conn *c)
 				 * reference, with a linger it set. */
 				guard_close(m->fd, true);
 				m->fd = -1;
+				c->out_fds--;
 			}
 		} else {
 			struct iovec iov[CONN_MAX_IOV];
@@ -345,14 +378,16 @@ static void
 conn_write_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn *c = arg;
-	bool was_full = c->out_bytes > cfg.max_output;
+	bool was_full =
+	    c->out_bytes > cfg.max_output || c->out_fds >= CONN_MAX_FDS;
 
 	(void)fd;
 	(void)what;
 	conn_flush(c);
 	if (c->dead)
 		return;
-	if (was_full && c->out_bytes <= cfg.max_output)
+	if (was_full && c->out_bytes <= cfg.max_output &&
+	    c->out_fds < CONN_MAX_FDS)
 		conn_process(c);
 	else
 		conn_update(c);
@@ -424,6 +459,8 @@ conn_send(struct conn *c, char *buf, size_t len, int fd)
 	m->fd = fd;
 	STAILQ_INSERT_TAIL(&c->out, m, link);
 	c->out_bytes += len;
+	if (fd >= 0)
+		c->out_fds++;
 }
 
 /* The active call is finished; go on with the next message. */
@@ -546,5 +583,19 @@ conn_free_all(void)
 		if (!c->dead)
 			conn_kill(c);
 		conn_free(c);
+	}
+}
+
+/* Read the connections of uid again (deferred: this may run from inside
+ * another connection's work). */
+void
+conn_unthrottle(uid_t uid)
+{
+	struct conn *c;
+
+	TAILQ_FOREACH(c, &conns, link)
+	{
+		if (c->uid == uid && !c->dead)
+			event_active(c->ev_process, EV_READ, 0);
 	}
 }

@@ -40,6 +40,8 @@ struct conn {
 	struct frame in;
 	STAILQ_HEAD(, outmsg) out;
 	size_t out_bytes;	    /* unsent reply bytes */
+	unsigned out_fds;	    /* unsent fds among them */
+	size_t charged;		    /* bytes counted against the uid */
 	struct call *active;	    /* the call in progress, if any */
 	struct relay *relay;	    /* upgraded by Attach: raw bytes */
 	struct handle_list handles; /* scoped handles */
@@ -66,5 +68,7 @@ void conn_protocol_error(struct conn *c, const char *why);
 void conn_kill(struct conn *c);
 /* Close every connection (shutdown). */
 void conn_free_all(void);
+/* uid's memory is back under its limit: read its connections again. */
+void conn_unthrottle(uid_t uid);
 
 #endif

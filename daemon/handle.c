@@ -130,6 +130,7 @@ handle_insert(uint64_t id, int fd, uid_t owner, int family, int type, int proto,
 	h->timeout = -1;
 	h->scope = scope;
 	LIST_INIT(&h->waits);
+	LIST_INIT(&h->pollers);
 	TAILQ_INSERT_TAIL(&handles_all, h, all);
 	if (scope != NULL)
 		TAILQ_INSERT_TAIL(&scope->handles, h, scoped);
@@ -211,6 +212,17 @@ handle_find(uint64_t id)
 	return NULL;
 }
 
+/* Look a handle up for a uid. */
+struct handle *
+handle_lookup(uid_t uid, int64_t id)
+{
+	struct handle *h = id > 0 ? handle_find((uint64_t)id) : NULL;
+
+	if (h != NULL && uid != 0 && h->owner != uid)
+		return NULL;
+	return h;
+}
+
 /* Look a handle up by owner and name. */
 struct handle *
 handle_find_name(uid_t owner, const char *name)
@@ -238,6 +250,8 @@ handle_forget(struct handle *h)
 		relay_handle_gone(h->relay);
 	while (!LIST_EMPTY(&h->waits))
 		call_handle_gone(LIST_FIRST(&h->waits), h);
+	while (!LIST_EMPTY(&h->pollers))
+		op_poll_handle_gone(LIST_FIRST(&h->pollers));
 
 	for (p = &by_id[handle_id_bucket(h->id)]; *p != h; p = &(*p)->id_next)
 		;

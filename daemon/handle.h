@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 struct conn;
+struct poll_item;
 struct relay;
 struct wait;
 
@@ -20,17 +21,18 @@ struct handle {
 	int fd;
 	uid_t owner;
 	int family, type, proto;
-	double timeout;		    /* seconds; < 0 is null: blocking */
-	char *name;		    /* unique per owner; NULL if unnamed */
-	bool shared;		    /* a client holds the fd (FileNo) */
-	struct relay *relay;	    /* attached: a connection relays it */
-	struct conn *scope;	    /* dies with this connection; NULL when
-				       persistent */
-	TAILQ_ENTRY(handle) all;    /* every handle, in id order */
-	TAILQ_ENTRY(handle) scoped; /* scope->handles */
-	struct handle *id_next;	    /* hash chain by id */
-	struct handle *name_next;   /* hash chain by (owner, name) */
-	LIST_HEAD(, wait) waits;    /* calls waiting on this socket */
+	double timeout;			/* seconds; < 0 is null: blocking */
+	char *name;			/* unique per owner; NULL if unnamed */
+	bool shared;			/* a client holds the fd (FileNo) */
+	struct relay *relay;		/* attached: a connection relays it */
+	struct conn *scope;		/* dies with this connection; NULL when
+					   persistent */
+	TAILQ_ENTRY(handle) all;	/* every handle, in id order */
+	TAILQ_ENTRY(handle) scoped;	/* scope->handles */
+	struct handle *id_next;		/* hash chain by id */
+	struct handle *name_next;	/* hash chain by (owner, name) */
+	LIST_HEAD(, wait) waits;	/* calls waiting on this socket */
+	LIST_HEAD(, poll_item) pollers; /* Poll items naming it */
 };
 
 TAILQ_HEAD(handle_list, handle);
@@ -61,6 +63,10 @@ bool handle_name_valid(const char *name);
 
 /* The handle with this id, or NULL. */
 struct handle *handle_find(uint64_t id);
+/* The handle with this id if uid may use it (its owner, or root): the one
+ * rule for who sees which handle. NULL for an unknown, closed or other
+ * uid's handle, which callers must not tell apart. */
+struct handle *handle_lookup(uid_t uid, int64_t id);
 /* The handle of owner with this name, or NULL. */
 struct handle *handle_find_name(uid_t owner, const char *name);
 

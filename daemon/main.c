@@ -17,6 +17,7 @@
 #include "conn.h"
 #include "guard.h"
 #include "handle.h"
+#include "ident.h"
 #include "log.h"
 #include "notify.h"
 #include "policy.h"
@@ -76,7 +77,19 @@ usage(FILE *f)
 	    "      --max-poll-items N         items in one Poll (default "
 	    "4096)\n"
 	    "      --resolver-threads N       name lookups at once (default "
-	    "4)\n"
+	    "4; one uid\n"
+	    "                                 gets at most half of them)\n"
+	    "      --max-lookups-per-uid N    name lookups one uid may have "
+	    "queued or\n"
+	    "                                 running (default 32)\n"
+	    "      --max-memory-per-uid BYTES  what one uid's connections may "
+	    "make sockd\n"
+	    "                                 hold: input, unsent replies, "
+	    "waiting calls\n"
+	    "                                 (default 268435456)\n"
+	    "      --max-linger SECONDS       longest SO_LINGER time a client "
+	    "may set\n"
+	    "                                 (default 60)\n"
 	    "\n"
 	    "  -v, --verbose                  log more: info and debug lines\n"
 	    "  -h, --help                     show this help\n"
@@ -106,6 +119,9 @@ static const struct limit_opt {
     {"max-addrinfo", NULL, &cfg.max_addrinfo, 1, 65536},
     {"max-poll-items", NULL, &cfg.max_poll_items, 1, 1000000},
     {"resolver-threads", NULL, &cfg.resolver_threads, 1, RESOLVER_MAX_THREADS},
+    {"max-lookups-per-uid", NULL, &cfg.max_lookups_per_uid, 1, 1000000},
+    {"max-memory-per-uid", &cfg.max_memory_per_uid, NULL, 1 << 20, 1ULL << 40},
+    {"max-linger", NULL, &cfg.max_linger, 0, 86400},
 };
 #define NLIMIT_OPTS (sizeof limit_opts / sizeof limit_opts[0])
 
@@ -336,6 +352,11 @@ main(int argc, char **argv)
 		cfg.max_output = cfg.max_message;
 
 	sockd_uid = geteuid();
+	r = ident_init();
+	if (r < 0) {
+		log_err("cannot read sockd's own groups: %s", strerror(-r));
+		return 1;
+	}
 	/* A policy that does not load at start is fatal: better no broker
 	 * than one with rules nobody meant. */
 	if (policy_reload() < 0)

@@ -222,9 +222,9 @@ method_dispatch(struct conn *conn, char *msg, size_t len)
 
 		json_object_object_get_ex(vc.params, "handle", &v);
 		id = json_object_get_int64(v);
-		h = id > 0 ? handle_find((uint64_t)id) : NULL;
+		h = handle_lookup(conn->uid, id);
 		/* Unknown, closed and someone else's look the same. */
-		if (h == NULL || (conn->uid != 0 && h->owner != conn->uid)) {
+		if (h == NULL) {
 			call_oserror(&early, EBADF, "no such handle: %lld",
 				     (long long)id);
 			goto out;

@@ -1,17 +1,19 @@
 /*
- * Moving bytes: Send, SendAll, SendTo, Recv, RecvFrom, Poll (and Attach,
- * which is not implemented yet).
+ * Moving bytes: Send, SendAll, SendTo, Recv, RecvFrom, Poll and Attach.
  */
 #include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "b64.h"
 #include "call.h"
 #include "conn.h"
 #include "handle.h"
+#include "ident.h"
 #include "log.h"
 #include "method.h"
 #include "names.h"
@@ -28,11 +30,29 @@ op_max_bufsize(void)
 	return cfg.max_recv != 0 && cfg.max_recv < fit ? cfg.max_recv : fit;
 }
 
-/* The "flags" parameter as MSG_* bits, or -1 after replying. */
-static int
-op_msg_flags(struct call *c, int *ret)
+/* One send(2) or sendto(2) of what is left of c->buf. On a Unix socket it
+ * is the caller's: its credentials are the ones a peer sees, and a path
+ * it sends to is reached with its rights (ident.h). */
+static ssize_t
+op_send_once(struct call *c, int flags, bool to)
 {
-	return call_param_flags(c, "flags", names_msgflag, ret);
+	struct handle *h = c->handle;
+	const struct sockaddr *sa = to ? (struct sockaddr *)&c->addr.ss : NULL;
+	ssize_t n;
+	int r;
+
+	if (h->family != AF_UNIX)
+		return sendto(h->fd, c->buf + c->done, c->buflen - c->done,
+			      flags, sa, to ? c->addr.len : 0);
+	if (to && (r = ident_enter(c->conn)) < 0) {
+		errno = -r;
+		return -1;
+	}
+	n = ident_sendto(c->conn, h->fd, c->buf + c->done, c->buflen - c->done,
+			 flags, sa, c->addr.len);
+	if (to)
+		ident_leave();
+	return n;
 }
 
 /* send(), sendall() and sendto() share this: send what is left of
@@ -41,13 +61,12 @@ static int
 op_send_common(struct call *c, bool all, bool to)
 {
 	struct handle *h = c->handle;
-	int flags;
 	ssize_t n;
 
-	if (op_msg_flags(c, &flags) < 0)
-		return CALL_DONE;
 	if (c->state == 0) {
-		if (call_param_data(c, "data") < 0)
+		if (call_param_flags(c, "flags", names_msgflag, &c->msgflags) <
+			0 ||
+		    call_param_data(c, "data") < 0)
 			return CALL_DONE;
 		c->state = 1;
 	}
@@ -60,17 +79,13 @@ op_send_common(struct call *c, bool all, bool to)
 	}
 	c->state = 2;
 	for (;;) {
-		if (to)
-			n = sendto(h->fd, c->buf + c->done, c->buflen - c->done,
-				   flags | MSG_DONTWAIT | MSG_NOSIGNAL,
-				   (struct sockaddr *)&c->addr.ss, c->addr.len);
-		else
-			n = send(h->fd, c->buf + c->done, c->buflen - c->done,
-				 flags | MSG_DONTWAIT | MSG_NOSIGNAL);
+		int flags = c->msgflags | MSG_DONTWAIT | MSG_NOSIGNAL;
+
+		n = op_send_once(c, flags, to);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			if (errno == EAGAIN && !(flags & MSG_DONTWAIT))
+			if (errno == EAGAIN && !(c->msgflags & MSG_DONTWAIT))
 				return call_wait(c, EV_WRITE, EAGAIN);
 			return call_oserror(c, errno, "send");
 		}
@@ -122,38 +137,41 @@ op_data_params(const unsigned char *buf, size_t len)
 }
 
 /* recv() and recvfrom(). On a blocking handle MSG_WAITALL gathers the
- * whole buffer across waits, as a blocking recv would. */
+ * whole buffer across waits, as a blocking recv would. The buffer is
+ * made when there is something to read: a Recv that waits for its first
+ * byte holds none. */
 static int
 op_recv_common(struct call *c, bool from)
 {
 	struct handle *h = c->handle;
 	struct sockaddr_storage ss;
 	socklen_t sslen = sizeof ss;
-	int64_t bufsize = 0;
 	json_object *p;
-	int flags;
 	ssize_t n;
 
-	call_param_int(c, "bufsize", &bufsize);
-	if (bufsize < 0)
-		return call_invalid(c, "bufsize");
-	if (op_msg_flags(c, &flags) < 0)
-		return CALL_DONE;
-	/* Python's recv(0) answers b"" without asking the kernel. */
-	if (bufsize == 0 && !from)
-		return call_reply(c, op_data_params(NULL, 0));
-	if ((uint64_t)bufsize > op_max_bufsize())
-		bufsize = (int64_t)op_max_bufsize();
-	if (c->buf == NULL) {
-		c->buf = malloc(bufsize > 0 ? (size_t)bufsize : 1);
-		if (c->buf == NULL)
-			return call_oserror(c, ENOMEM, "recv buffer");
-		c->done = 0;
+	if (c->state == 0) {
+		int64_t bufsize = 0;
+
+		call_param_int(c, "bufsize", &bufsize);
+		if (bufsize < 0)
+			return call_invalid(c, "bufsize");
+		if (call_param_flags(c, "flags", names_msgflag, &c->msgflags) <
+		    0)
+			return CALL_DONE;
+		/* Python's recv(0) answers b"" without asking the kernel. */
+		if (bufsize == 0 && !from)
+			return call_reply(c, op_data_params(NULL, 0));
+		if ((uint64_t)bufsize > op_max_bufsize())
+			bufsize = (int64_t)op_max_bufsize();
+		c->buflen = (size_t)bufsize;
+		c->state = 1;
 	}
+	if (c->buf == NULL && call_buffer(c, c->buflen) < 0)
+		return CALL_DONE;
 	memset(&ss, 0, sizeof ss);
 	for (;;) {
-		n = recvfrom(h->fd, c->buf + c->done, (size_t)bufsize - c->done,
-			     flags | MSG_DONTWAIT | MSG_CMSG_CLOEXEC,
+		n = recvfrom(h->fd, c->buf + c->done, c->buflen - c->done,
+			     c->msgflags | MSG_DONTWAIT | MSG_CMSG_CLOEXEC,
 			     from ? (struct sockaddr *)&ss : NULL,
 			     from ? &sslen : NULL);
 		if (n < 0 && errno == EINTR)
@@ -161,22 +179,27 @@ op_recv_common(struct call *c, bool from)
 		if (n < 0) {
 			/* MSG_DONTWAIT asks this one call not to wait. */
 			if (errno == EAGAIN && c->done > 0 &&
-			    (flags & MSG_DONTWAIT))
+			    (c->msgflags & MSG_DONTWAIT))
 				break;
-			if (errno == EAGAIN && !(flags & MSG_DONTWAIT))
+			if (errno == EAGAIN && !(c->msgflags & MSG_DONTWAIT)) {
+				if (c->done == 0) {
+					free(c->buf);
+					c->buf = NULL;
+					c->bufcap = 0;
+				}
 				return call_wait(c, EV_READ, EAGAIN);
+			}
 			return call_oserror(c, errno, "recv");
 		}
 		/* MSG_TRUNC reports the datagram's real length. */
-		c->done += (size_t)n > (size_t)bufsize - c->done
-			       ? (size_t)bufsize - c->done
-			       : (size_t)n;
+		c->done += (size_t)n > c->buflen - c->done ? c->buflen - c->done
+							   : (size_t)n;
 		/* Only a blocking socket waits for all of it: with a timeout,
 		 * Python's recv returns what one readiness brings. A peek
 		 * reads the same bytes again: it is answered by one read. */
-		if (!(flags & MSG_WAITALL) || (flags & MSG_PEEK) || n == 0 ||
-		    h->timeout >= 0 || h->type != SOCK_STREAM ||
-		    c->done >= (size_t)bufsize)
+		if (!(c->msgflags & MSG_WAITALL) || (c->msgflags & MSG_PEEK) ||
+		    n == 0 || h->timeout >= 0 || h->type != SOCK_STREAM ||
+		    c->done >= c->buflen)
 			break;
 	}
 	p = op_data_params(c->buf, c->done);
@@ -203,43 +226,88 @@ op_recv_from(struct call *c)
 	return op_recv_common(c, true);
 }
 
-/* What Poll keeps between runs. */
+/* One Poll item, tied to its handle so that a close is seen at once. */
 struct poll_item {
-	int64_t id;
+	struct call *call;
+	struct handle *handle;	    /* NULL once closed: POLLNVAL */
+	LIST_ENTRY(poll_item) link; /* handle->pollers */
+	uint64_t id;
 	short events; /* POLL* wanted */
 };
 
-/* The handle of a Poll item if the caller may see it. */
-static struct handle *
-op_poll_handle(struct call *c, int64_t id)
-{
-	struct handle *h = id > 0 ? handle_find((uint64_t)id) : NULL;
+/* What a Poll keeps between runs. */
+struct poll_state {
+	int epfd;	  /* the items' sockets, once the call waits */
+	struct event *ev; /* epfd is readable: something is ready */
+	bool immediate;	  /* timeout 0: never wait */
+	size_t n;
+	struct pollfd *pfd; /* scratch for poll(2), one per item */
+	struct poll_item items[];
+};
 
-	if (h != NULL && c->conn->uid != 0 && h->owner != c->conn->uid)
-		return NULL;
-	return h;
+/* Undo what Poll made: the epoll fd, its event, the ties to handles. */
+static void
+op_poll_free(struct call *c)
+{
+	struct poll_state *ps = c->priv;
+
+	if (ps == NULL)
+		return;
+	for (size_t i = 0; i < ps->n; i++)
+		if (ps->items[i].handle != NULL)
+			LIST_REMOVE(&ps->items[i], link);
+	if (ps->ev != NULL)
+		event_free(ps->ev);
+	if (ps->epfd >= 0)
+		close(ps->epfd);
+	free(ps->pfd);
+	free(ps);
+	c->priv = NULL;
 }
 
-/* Parse the items once: -1 after replying an error. */
-static int
-op_poll_parse(struct call *c, size_t *ret_n)
+/* A socket of the Poll became ready. */
+static void
+op_poll_wake(evutil_socket_t fd, short what, void *arg)
 {
-	json_object *items = call_param(c, "items");
+	(void)fd;
+	(void)what;
+	call_resume(arg);
+}
+
+/* A handle of the Poll is being closed: run it again (POLLNVAL). */
+void
+op_poll_handle_gone(struct poll_item *it)
+{
+	LIST_REMOVE(it, link);
+	it->handle = NULL;
+	call_resume_soon(it->call);
+}
+
+/* Read the items once: -1 after replying an error. Parameters first,
+ * then handles, as the dispatcher checks. */
+static int
+op_poll_parse(struct call *c)
+{
+	json_object *items = call_param(c, "items"), *t;
 	size_t n = json_object_array_length(items);
-	struct poll_item *pi;
+	struct poll_state *ps;
 
 	if (n > cfg.max_poll_items)
 		return call_invalid(c, "items"), -1;
-	pi = calloc(n ? n : 1, sizeof *pi);
-	c->waits = calloc(n ? n : 1, sizeof *c->waits);
-	if (pi == NULL || c->waits == NULL) {
-		free(pi);
-		free(c->waits);
-		c->waits = &c->wait1;
+	t = call_param(c, "timeout");
+	if (t != NULL && json_object_get_double(t) < 0)
+		return call_invalid(c, "timeout"), -1;
+	c->privsize = sizeof *ps + n * (sizeof ps->items[0] + sizeof *ps->pfd);
+	ps = calloc(1, sizeof *ps + n * sizeof ps->items[0]);
+	if (ps == NULL ||
+	    (ps->pfd = calloc(n ? n : 1, sizeof *ps->pfd)) == NULL) {
+		free(ps);
 		call_oserror(c, ENOMEM, "poll");
 		return -1;
 	}
-	c->priv = pi;
+	ps->epfd = -1;
+	c->priv = ps;
+	c->priv_free = op_poll_free;
 	for (size_t i = 0; i < n; i++) {
 		json_object *it = json_object_array_get_idx(items, i), *v, *e;
 		int ev;
@@ -251,97 +319,120 @@ op_poll_parse(struct call *c, size_t *ret_n)
 		    !json_object_object_get_ex(it, "events", &e) ||
 		    names_json_bits(e, names_poll, &ev) < 0)
 			return call_invalid(c, "items"), -1;
-		pi[i].id = json_object_get_int64(v);
-		pi[i].events = (short)ev;
+		ps->items[i].id = (uint64_t)json_object_get_int64(v);
+		ps->items[i].events = (short)ev;
+		ps->items[i].call = c;
 	}
-	/* Parameters first, then handles, as the dispatcher checks. */
-	for (size_t i = 0; i < n; i++)
-		if (op_poll_handle(c, pi[i].id) == NULL) {
-			call_oserror(c, EBADF, "no such handle: %lld",
-				     (long long)pi[i].id);
+	for (size_t i = 0; i < n; i++) {
+		struct poll_item *it = &ps->items[i];
+		struct handle *h = handle_lookup(c->conn->uid, it->id);
+
+		if (h == NULL) {
+			call_oserror(c, EBADF, "no such handle: %llu",
+				     (unsigned long long)it->id);
 			return -1;
 		}
-	*ret_n = n;
+		it->handle = h;
+		LIST_INSERT_HEAD(&h->pollers, it, link);
+		ps->n = i + 1;
+	}
+	if (t != NULL) {
+		ps->immediate = json_object_get_double(t) == 0;
+		call_set_deadline(c, json_object_get_double(t));
+	}
 	return 0;
 }
 
-/* Whether Poll was asked not to wait at all (timeout 0). */
-static bool
-op_poll_immediate(struct call *c)
+/* The fds to wait on, each with the events any of its items wants (a
+ * handle may be named twice), in an epoll set: it is readable exactly
+ * when one of them is ready for what was asked, which libevent's read
+ * and write events cannot say (POLLPRI, POLLRDHUP...). 0 or -errno. */
+static int
+op_poll_epoll(struct poll_state *ps)
 {
-	json_object *t = call_param(c, "timeout");
+	ps->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (ps->epfd < 0)
+		return -errno;
+	for (size_t i = 0; i < ps->n; i++) {
+		struct poll_item *it = &ps->items[i];
+		struct epoll_event ee = {.events = (uint32_t)it->events};
 
-	return t != NULL && json_object_get_double(t) == 0;
+		if (it->handle == NULL)
+			continue;
+		ee.data.fd = it->handle->fd;
+		if (epoll_ctl(ps->epfd, EPOLL_CTL_ADD, it->handle->fd, &ee) ==
+		    0)
+			continue;
+		if (errno != EEXIST)
+			return -errno;
+		/* Named before: it waits for either item's events. */
+		for (size_t k = 0; k < i; k++)
+			if (ps->items[k].handle == it->handle)
+				ee.events |= (uint32_t)ps->items[k].events;
+		if (epoll_ctl(ps->epfd, EPOLL_CTL_MOD, it->handle->fd, &ee) < 0)
+			return -errno;
+	}
+	return 0;
 }
 
 /* poll(): wait until one of the sockets is ready, or the timeout. */
 static int
 op_poll(struct call *c)
 {
-	json_object *items = call_param(c, "items"), *ready, *p;
-	size_t n = json_object_array_length(items);
-	struct poll_item *pi;
-	struct pollfd pfd;
+	struct poll_state *ps;
+	json_object *ready, *p;
+	int r;
 
 	if (c->state == 0) {
-		json_object *t = call_param(c, "timeout");
-
-		if (t != NULL && json_object_get_double(t) < 0)
-			return call_invalid(c, "timeout");
-		if (op_poll_parse(c, &n) < 0)
+		if (op_poll_parse(c) < 0)
 			return CALL_DONE;
-		if (t != NULL)
-			call_set_deadline(c, json_object_get_double(t));
 		c->state = 1;
 	}
-	pi = c->priv;
-	ready = json_object_new_array();
-	for (size_t i = 0; i < n; i++) {
-		struct handle *h = op_poll_handle(c, pi[i].id);
-		short revents;
+	ps = c->priv;
+	for (size_t i = 0; i < ps->n; i++) {
+		struct poll_item *it = &ps->items[i];
 
-		if (h == NULL) {
-			revents = POLLNVAL;
-		} else {
-			pfd.fd = h->fd;
-			pfd.events = pi[i].events;
-			pfd.revents = 0;
-			revents = poll(&pfd, 1, 0) == 1 ? pfd.revents : 0;
-		}
+		ps->pfd[i].fd = it->handle != NULL ? it->handle->fd : -1;
+		ps->pfd[i].events = it->events;
+		ps->pfd[i].revents = 0;
+	}
+	if (ps->n > 0 && poll(ps->pfd, ps->n, 0) < 0)
+		return call_oserror(c, errno, "poll");
+	ready = json_object_new_array();
+	for (size_t i = 0; i < ps->n; i++) {
+		short revents =
+		    ps->items[i].handle == NULL ? POLLNVAL : ps->pfd[i].revents;
+
 		if (revents == 0)
 			continue;
 		json_object *it = json_object_new_object();
-		json_object *evs = names_bits_json(names_poll, revents);
 
-		json_object_object_add(it, "handle",
-				       json_object_new_int64(pi[i].id));
-		json_object_object_add(it, "events", evs);
+		json_object_object_add(
+		    it, "handle",
+		    json_object_new_int64((int64_t)ps->items[i].id));
+		json_object_object_add(it, "events",
+				       names_bits_json(names_poll, revents));
 		json_object_array_add(ready, it);
 	}
-	if (json_object_array_length(ready) == 0 && !c->timed_out &&
-	    !op_poll_immediate(c)) {
-		json_object_put(ready);
-		for (size_t i = 0; i < n; i++) {
-			short ev = 0;
-
-			if (pi[i].events & (POLLIN | POLLPRI | POLLRDHUP |
-					    POLLRDNORM | POLLRDBAND))
-				ev |= EV_READ;
-			if (pi[i].events & (POLLOUT | POLLWRNORM | POLLWRBAND))
-				ev |= EV_WRITE;
-			if (ev == 0)
-				ev = EV_READ; /* hangups and errors */
-			/* Every handle is live: a gone one was ready above. */
-			if (call_watch(c, op_poll_handle(c, pi[i].id), ev) < 0)
-				return call_oserror(c, ENOMEM, "poll");
-		}
-		if (call_park(c) < 0)
-			return call_oserror(c, ENOMEM, "poll");
-		return CALL_WAIT;
+	if (json_object_array_length(ready) > 0 || c->timed_out ||
+	    ps->immediate) {
+		p = json_object_new_object();
+		json_object_object_add(p, "items", ready);
+		return call_reply(c, p);
 	}
-	p = json_object_new_object();
-	json_object_object_add(p, "items", ready);
-	return call_reply(c, p);
+	json_object_put(ready);
+	if (ps->epfd < 0) {
+		r = op_poll_epoll(ps);
+		if (r < 0)
+			return call_oserror(c, -r, "poll");
+		ps->ev =
+		    event_new(sockd_base, ps->epfd, EV_READ, op_poll_wake, c);
+		if (ps->ev == NULL)
+			return call_oserror(c, ENOMEM, "poll");
+	}
+	if (event_add(ps->ev, NULL) < 0 || call_park(c) < 0)
+		return call_oserror(c, ENOMEM, "poll");
+	return CALL_WAIT;
 }
 
 /* makefile(), or nc: after the reply, this connection carries the
@@ -366,6 +457,13 @@ op_attach(struct call *c)
 				    "a call is waiting on handle "
 				    "%llu",
 				    (unsigned long long)h->id);
+	if (!uidstat_may_charge(c->conn->uid, RELAY_COST))
+		return call_oserror(
+		    c, ENOBUFS,
+		    "the calls and buffers of uid %u hold %zu "
+		    "bytes of sockd's memory, near its limit "
+		    "(--max-memory-per-uid): no room for a relay",
+		    (unsigned)c->conn->uid, uidstat_bytes(c->conn->uid));
 	if (relay_new(c->conn, h) < 0)
 		return call_oserror(c, ENOMEM, "cannot relay");
 	log_info("uid %u pid %d attached to handle %llu",

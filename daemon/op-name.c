@@ -19,8 +19,13 @@
 static int
 op_name_submit(struct call *c, struct resolve_job *job)
 {
+	int r = resolver_submit(job, c);
+
+	if (r < 0) {
+		resolver_job_free(job);
+		return call_lookup_refused(c, r);
+	}
 	c->job = job;
-	resolver_submit(job, c);
 	return CALL_WAIT;
 }
 

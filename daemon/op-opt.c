@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 
 #include "b64.h"
@@ -12,6 +13,7 @@
 #include "handle.h"
 #include "method.h"
 #include "names.h"
+#include "sockd.h"
 
 #define SOCKOPT_MAX_BUFLEN 1024 /* as Python's getsockopt */
 
@@ -49,6 +51,22 @@ op_set_blocking(struct call *c)
 	return call_reply(c, NULL);
 }
 
+/* Is the decoded value an SO_LINGER time beyond --max-linger? sockd never
+ * waits for a linger (guard_close turns it off before closing), but the
+ * time is still the client's to read back and a FileNo holder's to
+ * live with, and a bounded one is one less number to trust. */
+static bool
+op_linger_too_long(const struct call *c, int level, int option)
+{
+	struct linger l;
+
+	if (level != SOL_SOCKET || option != SO_LINGER || c->buflen < sizeof l)
+		return false;
+	memcpy(&l, c->buf, sizeof l);
+	return l.l_onoff &&
+	       (l.l_linger < 0 || (unsigned)l.l_linger > cfg.max_linger);
+}
+
 /* setsockopt(): an int value, or raw bytes in data. */
 static int
 op_set_sock_opt(struct call *c)
@@ -69,6 +87,12 @@ op_set_sock_opt(struct call *c)
 	} else {
 		if (call_param_data(c, "data") < 0)
 			return CALL_DONE;
+		if (op_linger_too_long(c, level, option))
+			return call_oserror(
+			    c, EINVAL,
+			    "SO_LINGER time above sockd's limit of %u s "
+			    "(--max-linger)",
+			    cfg.max_linger);
 		r = setsockopt(c->handle->fd, level, option, c->buf,
 			       (socklen_t)c->buflen);
 	}

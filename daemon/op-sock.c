@@ -13,6 +13,7 @@
 #include "conn.h"
 #include "guard.h"
 #include "handle.h"
+#include "ident.h"
 #include "method.h"
 #include "names.h"
 
@@ -52,16 +53,49 @@ op_guard_end(struct call *c)
 	errno = err;
 }
 
-/* connect(2) on the call's handle, guarded; -2 when refused (replied). */
+/* Take on the caller's identity for a Unix socket's bind or connect
+ * (ident.h): 0, or -1 after replying. */
+static int
+op_ident_begin(struct call *c)
+{
+	int r;
+
+	if (c->handle->family != AF_UNIX)
+		return 0;
+	r = ident_enter(c->conn);
+	if (r < 0)
+		return call_oserror(c, -r, "cannot act as uid %u",
+				    (unsigned)c->conn->uid),
+		       -1;
+	return 0;
+}
+
+static void
+op_ident_end(struct call *c)
+{
+	int err = errno;
+
+	if (c->handle->family == AF_UNIX)
+		ident_leave();
+	errno = err;
+}
+
+/* connect(2) on the call's handle, guarded and as the caller; -2 when
+ * refused (replied). */
 static int
 op_connect_once(struct call *c)
 {
 	int r;
 
-	if (op_guard_begin(c) < 0)
+	if (op_ident_begin(c) < 0)
 		return -2;
+	if (op_guard_begin(c) < 0) {
+		op_ident_end(c);
+		return -2;
+	}
 	r = connect(c->handle->fd, (struct sockaddr *)&c->addr.ss, c->addr.len);
 	op_guard_end(c);
+	op_ident_end(c);
 	return r;
 }
 
@@ -83,7 +117,10 @@ op_socket(struct call *c)
 			return call_oserror(
 			    c, EEXIST, "a handle is already named '%s'", name);
 	}
+	/* The socket is the caller's in the kernel's eyes too. */
+	ident_own_begin(c->conn->uid);
 	fd = socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
+	ident_own_end();
 	if (fd < 0)
 		return call_oserror(c, errno, "socket");
 	r = handle_new(fd, c->conn->uid, family, type, proto,
@@ -100,6 +137,39 @@ op_socket(struct call *c)
 	return call_reply(c, p);
 }
 
+/* Would binding join a SO_REUSEPORT group of another uid's sockd socket?
+ * When sockd runs as root its sockets belong to their callers and the
+ * kernel keeps uids apart; otherwise they are all sockd's, and sockd
+ * must: a port is shared only among one uid's sockets. */
+static bool
+op_reuseport_taken(struct call *c)
+{
+	struct handle *h = c->handle, *o;
+	int on = 0, port = addr_port((struct sockaddr *)&c->addr.ss);
+	socklen_t len = sizeof on;
+
+	if (ident_can_switch() || port <= 0 ||
+	    getsockopt(h->fd, SOL_SOCKET, SO_REUSEPORT, &on, &len) < 0 || !on)
+		return false;
+	TAILQ_FOREACH(o, &handles_all, all)
+	{
+		struct sockaddr_storage ss;
+		socklen_t sslen = sizeof ss;
+		int oon = 0;
+
+		len = sizeof oon;
+		if (o->owner == h->owner || o->family != h->family ||
+		    o->type != h->type ||
+		    getsockname(o->fd, (struct sockaddr *)&ss, &sslen) < 0 ||
+		    addr_port((struct sockaddr *)&ss) != port ||
+		    getsockopt(o->fd, SOL_SOCKET, SO_REUSEPORT, &oon, &len) < 0)
+			continue;
+		if (oon)
+			return true;
+	}
+	return false;
+}
+
 /* bind() */
 static int
 op_bind(struct call *c)
@@ -109,9 +179,40 @@ op_bind(struct call *c)
 
 	if (r <= 0)
 		return r == 0 ? CALL_WAIT : CALL_DONE;
-	if (bind(h->fd, (struct sockaddr *)&c->addr.ss, c->addr.len) < 0)
+	if (op_reuseport_taken(c))
+		return call_oserror(c, EADDRINUSE,
+				    "bind: another uid's socket has this port "
+				    "with SO_REUSEPORT");
+	if (op_ident_begin(c) < 0)
+		return CALL_DONE;
+	r = bind(h->fd, (struct sockaddr *)&c->addr.ss, c->addr.len);
+	op_ident_end(c);
+	if (r < 0)
 		return call_oserror(c, errno, "bind");
 	return call_reply(c, NULL);
+}
+
+/* An unbound socket that listens is bound by the kernel to the wildcard
+ * address and a free port: asked of the policy as that Bind. 0, or -1
+ * after replying EACCES. */
+static int
+op_listen_unbound(struct call *c)
+{
+	struct handle *h = c->handle;
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+	struct policy_req req = {.op = POLICY_BIND, .what = "Listen"};
+
+	if (h->family != AF_INET && h->family != AF_INET6)
+		return 0; /* Unix: the kernel refuses an unbound listener */
+	memset(&ss, 0, sizeof ss);
+	if (getsockname(h->fd, (struct sockaddr *)&ss, &len) < 0 ||
+	    addr_port((struct sockaddr *)&ss) != 0)
+		return 0;
+	/* getsockname() gave the wildcard address and port 0 of the family. */
+	req.sa = (struct sockaddr *)&ss;
+	req.salen = len;
+	return call_policy(c, &req);
 }
 
 /* listen() */
@@ -120,6 +221,8 @@ op_listen(struct call *c)
 {
 	int64_t backlog = SOMAXCONN < 128 ? SOMAXCONN : 128;
 
+	if (op_listen_unbound(c) < 0)
+		return CALL_DONE;
 	call_param_int(c, "backlog", &backlog);
 	if (backlog < 0)
 		backlog = 0;
@@ -151,8 +254,10 @@ op_accept(struct call *c)
 		if (op_guard_begin(c) < 0)
 			return CALL_DONE;
 	}
+	ident_own_begin(h->owner);
 	fd = accept4(h->fd, (struct sockaddr *)&ss, &len,
 		     SOCK_NONBLOCK | SOCK_CLOEXEC);
+	ident_own_end();
 	if (h->shared)
 		op_guard_end(c);
 	if (fd < 0) {
@@ -255,7 +360,7 @@ op_connect_common(struct call *c, bool ex)
 	}
 	if (c->timed_out) /* Python's connect_ex answers EWOULDBLOCK here */
 		return ex ? op_connect_result(c, EAGAIN, ex) : call_timeout(c);
-	if (c->wait1.ready & EV_WRITE) {
+	if (c->wait.ready & EV_WRITE) {
 		/* Woken, yet neither connected nor failed: the holder took the
 		 * error, or the wakeup was spurious. connect() tells which. */
 		r = op_connect_once(c);

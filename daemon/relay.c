@@ -21,13 +21,13 @@
 
 #include "conn.h"
 #include "handle.h"
+#include "ident.h"
 #include "log.h"
 #include "relay.h"
 #include "sockd.h"
 
-#define RELAY_PIPE_SIZE (256 * 1024) /* asked for; the kernel may refuse */
-#define RELAY_BUF_SIZE	(64 * 1024)  /* copy fallback */
-#define RELAY_ROUNDS	16	     /* moves per wakeup before yielding */
+#define RELAY_BUF_SIZE (64 * 1024) /* copy fallback */
+#define RELAY_ROUNDS   16	   /* moves per wakeup before yielding */
 
 struct relay_dir {
 	struct relay *relay;
@@ -152,12 +152,17 @@ relay_watch_hup(struct relay *r)
 		event_del(r->ev_hup);
 }
 
-/* Send a buffer's unsent part: bytes sent, or -1 with errno. */
+/* Send a buffer's unsent part: bytes sent, or -1 with errno. What goes
+ * to a Unix socket carries the client's credentials (ident.h). */
 static ssize_t
 relay_send(struct relay_dir *d, char *buf, size_t *off, size_t len)
 {
-	ssize_t n =
-	    send(d->to, buf + *off, len - *off, MSG_NOSIGNAL | MSG_DONTWAIT);
+	struct relay *r = d->relay;
+	ssize_t n = d == &r->up && r->handle->family == AF_UNIX
+			? ident_sendto(r->conn, d->to, buf + *off, len - *off,
+				       MSG_NOSIGNAL | MSG_DONTWAIT, NULL, 0)
+			: send(d->to, buf + *off, len - *off,
+			       MSG_NOSIGNAL | MSG_DONTWAIT);
 
 	if (n > 0)
 		*off += (size_t)n;
@@ -346,6 +351,12 @@ relay_start(struct relay *r)
 	 * time: a shared socket is copied with MSG_DONTWAIT instead. */
 	if (r->handle->shared &&
 	    (relay_copy_mode(&r->up) < 0 || relay_copy_mode(&r->down) < 0)) {
+		relay_end(r);
+		return;
+	}
+	/* A splice to a Unix socket would carry sockd's credentials. */
+	if (r->handle->family == AF_UNIX && ident_acts_for(c) && !r->up.copy &&
+	    relay_copy_mode(&r->up) < 0) {
 		relay_end(r);
 		return;
 	}

@@ -10,6 +10,11 @@ struct conn;
 struct handle;
 struct relay;
 
+/* What a relay is counted as against its uid's memory: two pipes of the
+ * size it asks for (or two copy buffers, which are smaller). */
+#define RELAY_PIPE_SIZE (256 * 1024)
+#define RELAY_COST	(2 * RELAY_PIPE_SIZE)
+
 /*
  * Make conn a relay to h (both then point at it: the connection reads no
  * more calls, the handle takes no other calls but Close). 0 or -ENOMEM.

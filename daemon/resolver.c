@@ -6,6 +6,13 @@
  * through nss-resolve), and sockd must resolve exactly as the program it
  * stands in for would. Finished jobs come back to the loop through an
  * eventfd; the workers never touch a call or any other daemon state.
+ *
+ * A lookup can take as long as the DNS server makes it, and a client
+ * chooses the name: each uid has its own queue, the workers serve the
+ * uids in turn, no uid has more than half of them at once, a uid's
+ * lookups are capped, and a lookup whose caller left is dropped before
+ * it starts. One uid's slow names then wait behind each other, not in
+ * front of another uid's.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -19,13 +26,25 @@
 #include <event2/event.h>
 
 #include "call.h"
+#include "conn.h"
 #include "log.h"
 #include "resolver.h"
 #include "sockd.h"
 
+/* One uid's lookups. */
+struct rqueue {
+	uid_t uid;
+	struct resolve_job *head, **tail; /* queued, oldest first */
+	unsigned queued, running;
+};
+
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
-static struct resolve_job *queue_head, **queue_tail = &queue_head;
+/* Everything below is under lock. */
+static struct rqueue *queues; /* the uids with lookups queued or running */
+static size_t nqueues;
+static size_t next_queue; /* where the next worker starts looking */
+static unsigned per_uid_threads;
 static struct resolve_job *done_head;
 static bool stopping;
 static pthread_t threads[RESOLVER_MAX_THREADS];
@@ -155,6 +174,67 @@ resolver_run(struct resolve_job *job)
 		job->sys_errno = errno;
 }
 
+/* uid's queue, or NULL (under lock). */
+static struct rqueue *
+resolver_queue(uid_t uid)
+{
+	for (size_t i = 0; i < nqueues; i++)
+		if (queues[i].uid == uid)
+			return &queues[i];
+	return NULL;
+}
+
+/* Point a queue's tail at its last job, after it moved in memory. */
+static void
+resolver_queue_fix(struct rqueue *q)
+{
+	struct resolve_job **p = &q->head;
+
+	while (*p != NULL)
+		p = &(*p)->next;
+	q->tail = p;
+}
+
+/* Forget a queue with nothing queued or running (under lock). */
+static void
+resolver_queue_trim(struct rqueue *q)
+{
+	size_t i = (size_t)(q - queues);
+
+	if (q->queued > 0 || q->running > 0)
+		return;
+	queues[i] = queues[--nqueues];
+	if (i < nqueues)
+		resolver_queue_fix(&queues[i]);
+	if (next_queue >= nqueues)
+		next_queue = 0;
+}
+
+/* The next job to run: from the first uid after the last one served that
+ * has a job queued and a thread to spare (under lock). */
+static struct resolve_job *
+resolver_next(void)
+{
+	for (size_t k = 0; k < nqueues; k++) {
+		size_t i = (next_queue + k) % nqueues;
+		struct rqueue *q = &queues[i];
+		struct resolve_job *job = q->head;
+
+		if (job == NULL || q->running >= per_uid_threads)
+			continue;
+		q->head = job->next;
+		if (q->head == NULL)
+			q->tail = &q->head;
+		q->queued--;
+		q->running++;
+		job->next = NULL;
+		job->started = true;
+		next_queue = (i + 1) % nqueues;
+		return job;
+	}
+	return NULL;
+}
+
 /* A worker: take jobs until told to stop. */
 static void *
 resolver_worker(void *arg)
@@ -162,22 +242,26 @@ resolver_worker(void *arg)
 	(void)arg;
 	pthread_mutex_lock(&lock);
 	for (;;) {
-		struct resolve_job *job;
+		struct resolve_job *job = NULL;
+		struct rqueue *q;
 		uint64_t one = 1;
 
-		while (queue_head == NULL && !stopping)
+		while (!stopping && (job = resolver_next()) == NULL)
 			pthread_cond_wait(&cond, &lock);
 		if (stopping)
 			break;
-		job = queue_head;
-		queue_head = job->next;
-		if (queue_head == NULL)
-			queue_tail = &queue_head;
 		pthread_mutex_unlock(&lock);
 
 		resolver_run(job);
 
 		pthread_mutex_lock(&lock);
+		q = resolver_queue(job->uid);
+		if (q != NULL) {
+			q->running--;
+			resolver_queue_trim(q);
+		}
+		/* A uid at its share of the threads may go on now. */
+		pthread_cond_broadcast(&cond);
 		job->next = done_head;
 		done_head = job;
 		if (write(done_fd, &one, sizeof one) < 0) {
@@ -220,6 +304,7 @@ resolver_init(unsigned n)
 {
 	if (n > RESOLVER_MAX_THREADS)
 		n = RESOLVER_MAX_THREADS;
+	per_uid_threads = n / 2 > 0 ? n / 2 : 1;
 	done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (done_fd < 0)
 		return -errno;
@@ -255,11 +340,14 @@ resolver_stop(void)
 		if (pthread_timedjoin_np(threads[i], NULL, &deadline) != 0)
 			pthread_detach(threads[i]);
 	pthread_mutex_lock(&lock);
-	for (job = queue_head; job != NULL; job = next) {
-		next = job->next;
-		resolver_job_free(job);
-	}
-	queue_head = NULL;
+	for (size_t i = 0; i < nqueues; i++)
+		for (job = queues[i].head; job != NULL; job = next) {
+			next = job->next;
+			resolver_job_free(job);
+		}
+	free(queues);
+	queues = NULL;
+	nqueues = 0;
 	for (job = done_head; job != NULL; job = next) {
 		next = job->next;
 		resolver_job_free(job);
@@ -276,22 +364,70 @@ resolver_stop(void)
 int
 resolver_submit(struct resolve_job *job, struct call *c)
 {
+	struct rqueue *q;
+
 	job->call = c;
+	job->uid = c->conn->uid;
 	job->next = NULL;
 	pthread_mutex_lock(&lock);
-	*queue_tail = job;
-	queue_tail = &job->next;
+	q = resolver_queue(job->uid);
+	if (q != NULL && q->queued + q->running >= cfg.max_lookups_per_uid) {
+		pthread_mutex_unlock(&lock);
+		job->call = NULL;
+		return -EAGAIN;
+	}
+	if (q == NULL) {
+		struct rqueue *n = realloc(queues, (nqueues + 1) * sizeof *n);
+
+		if (n == NULL) {
+			pthread_mutex_unlock(&lock);
+			job->call = NULL;
+			return -ENOMEM;
+		}
+		/* The queues moved: tails may point into the old array. */
+		queues = n;
+		for (size_t i = 0; i < nqueues; i++)
+			resolver_queue_fix(&queues[i]);
+		q = &queues[nqueues++];
+		memset(q, 0, sizeof *q);
+		q->uid = job->uid;
+		q->tail = &q->head;
+	}
+	*q->tail = job;
+	q->tail = &job->next;
+	q->queued++;
 	pthread_cond_signal(&cond);
 	pthread_mutex_unlock(&lock);
 	return 0;
 }
 
-/* The call is gone; the job is freed when its worker is done with it. */
+/* The call is gone: drop the job if no worker has it yet, or leave it to
+ * be freed when its worker is done with it. */
 void
 resolver_abandon(struct resolve_job *job)
 {
-	if (job->finished)
+	struct resolve_job **p;
+	struct rqueue *q;
+
+	if (job->finished) {
 		resolver_job_free(job);
-	else
-		job->call = NULL;
+		return;
+	}
+	pthread_mutex_lock(&lock);
+	job->call = NULL;
+	q = job->started ? NULL : resolver_queue(job->uid);
+	if (q != NULL) {
+		for (p = &q->head; *p != NULL && *p != job; p = &(*p)->next)
+			;
+		if (*p == job) {
+			*p = job->next;
+			resolver_queue_fix(q);
+			q->queued--;
+			resolver_queue_trim(q);
+			pthread_mutex_unlock(&lock);
+			resolver_job_free(job);
+			return;
+		}
+	}
+	pthread_mutex_unlock(&lock);
 }

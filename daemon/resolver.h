@@ -10,6 +10,7 @@
 #include <netdb.h>
 #include <stdbool.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 
 struct call;
 
@@ -22,6 +23,8 @@ enum resolve_kind {
 struct resolve_job {
 	enum resolve_kind kind;
 	struct call *call; /* NULL once the call is gone */
+	uid_t uid;	   /* whose lookup: queues and limits are per uid */
+	bool started;	   /* a worker took it */
 	bool finished;	   /* handed back to the loop */
 	struct resolve_job *next;
 
@@ -54,9 +57,16 @@ struct resolve_job {
 /* Start n worker threads (at most RESOLVER_MAX_THREADS). */
 int resolver_init(unsigned n);
 void resolver_stop(void);
-/* Queue a job for call (which gets call_job_done when it completes). */
+/*
+ * Queue a job for call (which gets call_job_done when it completes), on
+ * its uid's queue: workers take the uids' queues in turn, and one uid
+ * never has more than half the threads (at least one). 0, or -EAGAIN
+ * when the uid already has --max-lookups-per-uid lookups queued or
+ * running (the job is not taken).
+ */
 int resolver_submit(struct resolve_job *job, struct call *c);
-/* The call no longer wants the job; it is freed when it completes. */
+/* The call no longer wants the job: a queued job is dropped at once, a
+ * running one freed when its lookup returns (it counts until then). */
 void resolver_abandon(struct resolve_job *job);
 void resolver_job_free(struct resolve_job *job);
 

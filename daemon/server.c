@@ -28,6 +28,10 @@ struct listener {
 	int fd;
 	struct event *ev;
 	char *path; /* the socket file we created; NULL when passed */
+	struct sockaddr_un name; /* what it is bound to */
+	socklen_t namelen;
+	dev_t dev; /* its socket file, when it has one */
+	ino_t ino;
 };
 
 static struct listener listeners[SERVER_MAX];
@@ -71,6 +75,23 @@ server_alive(const struct sockaddr_un *sun)
 	return alive;
 }
 
+/* Is the client sockd itself? sockd never connects a handle to its own
+ * control socket (call.c refuses it), since through one its owner would
+ * speak to sockd as sockd; this catches a way in that refusal missed. */
+static bool
+server_from_self(int fd)
+{
+	struct ucred cred;
+	socklen_t len = sizeof cred;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
+	    cred.pid != getpid())
+		return false;
+	log_warn("refused a connection from sockd itself: a handle was "
+		 "connected to its own control socket");
+	return true;
+}
+
 /* Accept what is waiting; on fd exhaustion, shed one client cleanly. */
 static void
 server_accept_cb(evutil_socket_t fd, short what, void *arg)
@@ -106,6 +127,10 @@ server_accept_cb(evutil_socket_t fd, short what, void *arg)
 			return;
 		}
 		shedding = false;
+		if (server_from_self(cfd)) {
+			close(cfd);
+			continue;
+		}
 		r = conn_new(cfd);
 		if (r < 0) {
 			log_warn("new connection: %s", strerror(-r));
@@ -136,6 +161,22 @@ server_add(int fd, const char *path)
 		return -ENOMEM;
 	}
 	l->fd = fd;
+	/* Remembered so that no handle is ever connected to it. */
+	l->namelen = sizeof l->name;
+	memset(&l->name, 0, sizeof l->name);
+	if (getsockname(fd, (struct sockaddr *)&l->name, &l->namelen) < 0)
+		l->namelen = 0;
+	l->dev = 0;
+	l->ino = 0;
+	if (l->namelen > offsetof(struct sockaddr_un, sun_path) &&
+	    l->name.sun_path[0] != '\0') {
+		struct stat st;
+
+		if (stat(l->name.sun_path, &st) == 0) {
+			l->dev = st.st_dev;
+			l->ino = st.st_ino;
+		}
+	}
 	nlisteners++;
 	if (reserve_fd < 0)
 		reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -238,6 +279,35 @@ server_adopt(int fd, const char *fdname)
 	else
 		log_info("listening on passed fd %d (%s)", fd, fdname);
 	return 0;
+}
+
+/* Is the Unix address one of our control sockets? */
+bool
+server_is_own(const struct sockaddr *sa, socklen_t len)
+{
+	const struct sockaddr_un *sun = (const void *)sa;
+	size_t off = offsetof(struct sockaddr_un, sun_path);
+	struct stat st;
+	bool have_st = false;
+
+	if (sa->sa_family != AF_UNIX || len <= off)
+		return false;
+	if (sun->sun_path[0] != '\0')
+		have_st = stat(sun->sun_path, &st) == 0;
+	for (size_t i = 0; i < nlisteners; i++) {
+		const struct listener *l = &listeners[i];
+
+		if (sun->sun_path[0] == '\0') {
+			if (l->namelen == len &&
+			    memcmp(l->name.sun_path, sun->sun_path,
+				   len - off) == 0)
+				return true;
+		} else if (have_st && l->ino != 0 && st.st_dev == l->dev &&
+			   st.st_ino == l->ino) {
+			return true;
+		}
+	}
+	return false;
 }
 
 /* Stop accepting, and remove the socket files we created. */

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conn.h"
 #include "sockd.h"
 
 struct config cfg = {
@@ -19,6 +20,9 @@ struct config cfg = {
     .max_addrinfo = 256,
     .max_poll_items = 4096,
     .resolver_threads = 4,
+    .max_memory_per_uid = 256 * 1024 * 1024,
+    .max_lookups_per_uid = 32,
+    .max_linger = 60,
 };
 struct event_base *sockd_base;
 uid_t sockd_uid;
@@ -51,10 +55,54 @@ uidstat_trim(uid_t uid)
 	for (size_t i = 0; i < nuidstats; i++)
 		if (uidstats[i].uid == uid) {
 			if (uidstats[i].connections == 0 &&
-			    uidstats[i].handles == 0)
+			    uidstats[i].handles == 0 && uidstats[i].bytes == 0)
 				uidstats[i] = uidstats[--nuidstats];
 			return;
 		}
+}
+
+void
+uidstat_charge(uid_t uid, ssize_t delta)
+{
+	struct uidstat *us = uidstat_get(uid);
+
+	if (us == NULL)
+		return;
+	if (delta < 0 && (size_t)-delta > us->bytes)
+		us->bytes = 0; /* never below zero, whatever was missed */
+	else
+		us->bytes += (size_t)delta;
+	if (delta < 0 && us->throttled && us->bytes < cfg.max_memory_per_uid) {
+		us->throttled = false;
+		conn_unthrottle(uid);
+	}
+}
+
+bool
+uidstat_may_charge(uid_t uid, size_t add)
+{
+	struct uidstat *us = uidstat_get(uid);
+
+	return us != NULL && us->bytes + add <= cfg.max_memory_per_uid;
+}
+
+bool
+uidstat_over(uid_t uid)
+{
+	struct uidstat *us = uidstat_get(uid);
+
+	if (us == NULL || us->bytes < cfg.max_memory_per_uid)
+		return false;
+	us->throttled = true;
+	return true;
+}
+
+size_t
+uidstat_bytes(uid_t uid)
+{
+	struct uidstat *us = uidstat_get(uid);
+
+	return us != NULL ? us->bytes : 0;
 }
 
 /* Forget every uid's counters (at exit). */

@@ -32,6 +32,9 @@ struct config {
 	unsigned max_addrinfo;	   /* GetAddrInfo results */
 	unsigned max_poll_items;
 	unsigned resolver_threads;
+	size_t max_memory_per_uid;    /* input, output and parked calls */
+	unsigned max_lookups_per_uid; /* name lookups queued or running */
+	unsigned max_linger;	      /* SO_LINGER seconds a client may set */
 	int verbosity;
 };
 
@@ -45,13 +48,27 @@ struct uidstat {
 	unsigned handles;
 	time_t strike_second; /* guard.c: the second strikes counts in */
 	unsigned strikes;     /* guarded calls interrupted in it */
+	size_t bytes;	      /* memory its connections make sockd hold */
+	bool throttled;	      /* a connection of it is not read for that */
 };
 
 /* The counters of uid, created on first use; NULL when out of memory.
  * The pointer is good until the next uidstat_ call. */
 struct uidstat *uidstat_get(uid_t uid);
-/* Forget uid's counters once they are both zero. */
+/* Forget uid's counters once they are all zero. */
 void uidstat_trim(uid_t uid);
+
+/* Count delta bytes (negative: release) against uid's memory limit
+ * (--max-memory-per-uid). A release that brings a throttled uid back
+ * under it has its connections read again. */
+void uidstat_charge(uid_t uid, ssize_t delta);
+/* Would add more bytes keep uid within its limit? */
+bool uidstat_may_charge(uid_t uid, size_t add);
+/* Is uid at or over its limit (its connections are not read)? Marks it
+ * throttled when it is. */
+bool uidstat_over(uid_t uid);
+/* The bytes counted against uid. */
+size_t uidstat_bytes(uid_t uid);
 /* Forget all counters (at exit). */
 void uidstat_free_all(void);
 

@@ -596,6 +596,19 @@ addr_set_port(struct sockaddr *sa, int port)
 		    htons((uint16_t)port);
 }
 
+/* The port of an address, for the families that have one. */
+int
+addr_port(const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET)
+		return ntohs(
+		    ((const struct sockaddr_in *)(const void *)sa)->sin_port);
+	if (sa->sa_family == AF_INET6)
+		return ntohs(
+		    ((const struct sockaddr_in6 *)(const void *)sa)->sin6_port);
+	return -1;
+}
+
 /* One line of text for the address, for logs and the CLI. */
 void
 addr_format(const struct sockaddr *sa, socklen_t len, char *buf, size_t size)

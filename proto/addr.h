@@ -71,6 +71,8 @@ json_object *addr_to_json(const struct sockaddr *sa, socklen_t len);
 
 /* Put port into an AF_INET/AF_INET6 address. */
 void addr_set_port(struct sockaddr *sa, int port);
+/* The port of an AF_INET/AF_INET6 address; -1 for other families. */
+int addr_port(const struct sockaddr *sa);
 
 /* Text form for logs and the CLI: "127.0.0.1:80", "[::1]:80", "/path",
  * "@abstract", "01:02:03:04:05:06/3". Writes at most size bytes. */

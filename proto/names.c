@@ -552,13 +552,20 @@ names_bits_json(const struct name *table, int bits)
 	return a;
 }
 
-/* The OR of the names in a JSON array of strings (NULL: none). */
+/* The OR of the names in a JSON array of strings (NULL: none). A list
+ * longer than the table (each name once) is refused: it can only be a
+ * client making sockd read and keep more than any flag set needs. */
 int
 names_json_bits(json_object *array, const struct name *table, int *ret)
 {
+	size_t size = 0;
 	int bits = 0, v;
 
 	if (array != NULL && !json_object_is_type(array, json_type_array))
+		return -EINVAL;
+	while (table[size].name != NULL)
+		size++;
+	if (array != NULL && json_object_array_length(array) > size)
 		return -EINVAL;
 	for (size_t i = 0; array != NULL && i < json_object_array_length(array);
 	     i++) {

@@ -42,7 +42,8 @@ const char *names_errno_name(int err);
  * NULL with errno EINVAL when a set bit has no name. */
 json_object *names_bits_json(const struct name *table, int bits);
 /* The OR of the names in a JSON array of strings (NULL: 0): 0, -EINVAL
- * for a non-array or non-string, -ENOENT for an unknown name. */
+ * for a non-array, a non-string or more strings than the table has
+ * names, -ENOENT for an unknown name. */
 int names_json_bits(json_object *array, const struct name *table, int *ret);
 
 #endif
