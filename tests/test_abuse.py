@@ -1432,11 +1432,13 @@ def test_out_of_file_descriptors(start_sockd):
         # Descriptors free again: new connections are served.
         wait_until(lambda: open_and_classify(d.path, 1)[0],
                    timeout=LIVENESS, what="a connection served again")
-        # A second spell is logged once more.
+        # A second spell is logged once more. (On a loaded machine the
+        # closes above may reach sockd amid these connections and split
+        # the spell in two: at least once more, then.)
         served, shed = open_and_classify(d.path, 70)
         held = served + shed
         assert shed
-        assert d.stderr().count(mark) == 2, d.stderr()
+        assert d.stderr().count(mark) >= 2, d.stderr()
     finally:
         close_all(held)
     wait_until(lambda: open_and_classify(d.path, 1)[0], timeout=LIVENESS,

@@ -588,7 +588,12 @@ def test_unix_path_prefixes_and_abstract(start_sockd, tmpdir_short, agents):
         s.bind(p)
         s.listen(4)
         s.settimeout(10)
+        # A grant never widens the caller's own rights: the sockets are
+        # open to everyone, as a service's meant for others would be.
+        os.chmod(p, 0o666)
         paths[name], servers[name] = p, s
+    # ... and nobody may create entries where it is granted to bind.
+    os.chmod(os.path.join(base, "allowed"), 0o1777)
     tag = f"sockd-rules-{os.getpid()}-{time.monotonic_ns()}"
     abstract = {}
     for name in (f"{tag}-ok", f"other-{tag}"):
