@@ -81,7 +81,8 @@ exec_parse(struct cli *cli, const char *opt, const char *value,
 	}
 	if (cli_parse_address(value, &a, &why) < 0)
 		return cli_usage(cli, "bad address '%s': %s", value, why);
-	if (json_object_object_get_ex(a, "path", &v)) {
+	if (json_object_object_get_ex(a, "path", &v) ||
+	    json_object_object_get_ex(a, "path_base64", &v)) {
 		addr_from_json(a, AF_UNIX, &addr, &why);
 	} else if (!json_object_object_get_ex(a, "host", &v)) {
 		json_object_put(a);

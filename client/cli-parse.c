@@ -18,6 +18,7 @@
 #include "b64.h"
 #include "cli.h"
 #include "lib.h"
+#include "utf8.h"
 
 /* The part of a constant's name after its prefix: "INET" of "AF_INET"
  * (prefix NULL: everything after the first '_'), or NULL. */
@@ -205,9 +206,25 @@ cli_parse_address(const char *text, json_object **ret, const char **ret_why)
 	json_object *a;
 
 	if (text[0] == '/' || text[0] == '@') {
+		size_t len = strlen(text);
+
 		a = cli_json(json_object_new_object());
 		cli_add(a, "family", json_object_new_string("AF_UNIX"));
-		cli_add(a, "path", json_object_new_string(text));
+		if (utf8_valid(text, len)) {
+			cli_add(a, "path", json_object_new_string(text));
+		} else {
+			/* Messages are UTF-8: other names go as base64. */
+			char b64[B64_ENCODED_LEN(sizeof check.ss) + 1];
+
+			if (len > sizeof check.ss) {
+				json_object_put(a);
+				*ret_why = "path too long";
+				return -EINVAL;
+			}
+			cli_add(a, "path_base64",
+				json_object_new_string_len(
+				    b64, (int)b64_encode(text, len, b64)));
+		}
 		if (addr_from_json(a, AF_UNIX, &check, ret_why) < 0) {
 			json_object_put(a);
 			*ret_why = "path too long";

@@ -75,7 +75,8 @@ list_bound(json_object *local)
 	if ((v = query_get(local, "port")) != NULL)
 		return json_object_get_int(v) != 0 ||
 		       !list_any(query_get(local, "host"));
-	if ((v = query_get(local, "path")) != NULL)
+	if ((v = query_get(local, "path")) != NULL ||
+	    (v = query_get(local, "path_base64")) != NULL)
 		return json_object_get_string_len(v) > 0;
 	if (query_get(local, "bdaddr") != NULL)
 		return 1;

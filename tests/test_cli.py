@@ -480,6 +480,27 @@ def test_unix_dgram_sendto_recvfrom(sockd, tmpdir_short):
     py.close()
 
 
+def test_unix_names_that_are_not_utf8(sockd, tmpdir_short):
+    """A path that is not UTF-8 goes to sockd as path_base64 (messages are
+    UTF-8), arrives as the same bytes, comes back in --json as base64 and
+    is printed escaped."""
+    theirs = os.fsencode(tmpdir_short) + b"/\xff\xfe.sock"
+    mine = os.fsencode(tmpdir_short) + b"/m\xe9"
+    py = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    py.bind(theirs)
+    py.settimeout(10)
+    h = handle(sockd, "unix", "dgram")
+    ok(sockd, "bind", h, os.fsdecode(mine))
+    assert ok_text(sockd, "sendto", h, os.fsdecode(theirs), "hi") == "2\n"
+    data, sender = py.recvfrom(100)
+    assert (data, os.fsencode(sender)) == (b"hi", mine)
+    obj = ok_json(sockd, "getsockname", h)
+    assert base64.b64decode(obj["address"]["path_base64"]) == mine
+    assert "path" not in obj["address"], obj
+    assert ok_text(sockd, "getsockname", h) == tmpdir_short + "/m\\xe9\n"
+    py.close()
+
+
 # -- UDP -------------------------------------------------------------------------
 
 @pytest.mark.parametrize("family,host", FAMILIES, ids=["inet", "inet6"])
