@@ -33,6 +33,7 @@ struct handle {
 	struct handle *name_next;	/* hash chain by (owner, name) */
 	LIST_HEAD(, wait) waits;	/* calls waiting on this socket */
 	LIST_HEAD(, poll_item) pollers; /* Poll items naming it */
+	uint32_t poll_events;		/* op-io.c's scratch space */
 };
 
 TAILQ_HEAD(handle_list, handle);

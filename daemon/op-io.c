@@ -344,32 +344,35 @@ op_poll_parse(struct call *c)
 }
 
 /* The fds to wait on, each with the events any of its items wants (a
- * handle may be named twice), in an epoll set: it is readable exactly
- * when one of them is ready for what was asked, which libevent's read
- * and write events cannot say (POLLPRI, POLLRDHUP...). 0 or -errno. */
+ * handle may be named more than once), in an epoll set: it is readable
+ * exactly when one of them is ready for what was asked, which libevent's
+ * read and write events cannot say (POLLPRI, POLLRDHUP...). Linear in
+ * the items: the handles' scratch field gathers each one's events.
+ * 0 or -errno. */
 static int
 op_poll_epoll(struct poll_state *ps)
 {
 	ps->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (ps->epfd < 0)
 		return -errno;
+	for (size_t i = 0; i < ps->n; i++)
+		if (ps->items[i].handle != NULL)
+			ps->items[i].handle->poll_events = 0;
+	for (size_t i = 0; i < ps->n; i++)
+		if (ps->items[i].handle != NULL)
+			ps->items[i].handle->poll_events |=
+			    (uint32_t)(unsigned short)ps->items[i].events |
+			    EPOLLERR | EPOLLHUP;
 	for (size_t i = 0; i < ps->n; i++) {
-		struct poll_item *it = &ps->items[i];
-		struct epoll_event ee = {.events = (uint32_t)it->events};
+		struct handle *h = ps->items[i].handle;
+		struct epoll_event ee;
 
-		if (it->handle == NULL)
-			continue;
-		ee.data.fd = it->handle->fd;
-		if (epoll_ctl(ps->epfd, EPOLL_CTL_ADD, it->handle->fd, &ee) ==
-		    0)
-			continue;
-		if (errno != EEXIST)
-			return -errno;
-		/* Named before: it waits for either item's events. */
-		for (size_t k = 0; k < i; k++)
-			if (ps->items[k].handle == it->handle)
-				ee.events |= (uint32_t)ps->items[k].events;
-		if (epoll_ctl(ps->epfd, EPOLL_CTL_MOD, it->handle->fd, &ee) < 0)
+		if (h == NULL || h->poll_events == 0)
+			continue; /* closed, or added already */
+		ee.events = h->poll_events;
+		ee.data.fd = h->fd;
+		h->poll_events = 0;
+		if (epoll_ctl(ps->epfd, EPOLL_CTL_ADD, h->fd, &ee) < 0)
 			return -errno;
 	}
 	return 0;
