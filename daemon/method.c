@@ -210,9 +210,7 @@ method_dispatch(struct conn *conn, char *msg, size_t len)
 	}
 	if (!(m->flags & M_OPEN) &&
 	    policy_check_call(conn, m, refusal, sizeof refusal) < 0) {
-		log_notice("refused %s.%s for uid %u pid %d: %s", m->interface,
-			   m->name, (unsigned)conn->uid, (int)conn->pid,
-			   refusal);
+		policy_log_refusal(conn, refusal);
 		call_oserror(&early, EACCES, "%s", refusal);
 		goto out;
 	}

@@ -280,6 +280,22 @@ policy_safe_option(int level, int option)
 	return false;
 }
 
+/* Log a refusal, as often as the uid's share allows. */
+void
+policy_log_refusal(const struct conn *conn, const char *why)
+{
+	unsigned dropped;
+
+	if (!uidstat_may_log(conn->uid, &dropped))
+		return;
+	if (dropped > 0)
+		log_notice("uid %u: %u refusals were not logged (more than "
+			   "%d a second)",
+			   (unsigned)conn->uid, dropped, SOCKD_LOG_PER_UID);
+	log_notice("uid %u pid %d: %s", (unsigned)conn->uid, (int)conn->pid,
+		   why);
+}
+
 /* Decide req for conn. */
 int
 policy_check(const struct conn *conn, const struct policy_req *req, char *why,
@@ -320,8 +336,7 @@ policy_check(const struct conn *conn, const struct policy_req *req, char *why,
 			 "%s: refused by policy: not granted by "
 			 "rule %s%s",
 			 text, tried, matched > 3 ? ", ..." : "");
-	log_notice("uid %u pid %d: %s", (unsigned)conn->uid, (int)conn->pid,
-		   why);
+	policy_log_refusal(conn, why);
 	return -EACCES;
 }
 

@@ -74,6 +74,9 @@ int policy_check_call(const struct conn *conn, const struct method *m,
  * in why. Refusals (and at -v grants) are logged. */
 int policy_check(const struct conn *conn, const struct policy_req *req,
 		 char *why, size_t size);
+/* Log a refusal of conn's ("uid N pid P: why"), at most SOCKD_LOG_PER_UID
+ * a second for its uid, saying how many were not when it goes on. */
+void policy_log_refusal(const struct conn *conn, const char *why);
 /* The handle and connection quotas for conn's uid. */
 unsigned policy_max_handles(const struct conn *conn);
 unsigned policy_max_connections(const struct conn *conn);

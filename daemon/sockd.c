@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "conn.h"
 #include "sockd.h"
@@ -103,6 +104,30 @@ uidstat_bytes(uid_t uid)
 	struct uidstat *us = uidstat_get(uid);
 
 	return us != NULL ? us->bytes : 0;
+}
+
+bool
+uidstat_may_log(uid_t uid, unsigned *ret_dropped)
+{
+	struct uidstat *us = uidstat_get(uid);
+	struct timespec ts;
+
+	*ret_dropped = 0;
+	if (us == NULL)
+		return true;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	if (us->log_second != ts.tv_sec) {
+		us->log_second = ts.tv_sec;
+		us->log_lines = 0;
+	}
+	if (us->log_lines >= SOCKD_LOG_PER_UID) {
+		us->log_dropped++;
+		return false;
+	}
+	us->log_lines++;
+	*ret_dropped = us->log_dropped;
+	us->log_dropped = 0;
+	return true;
 }
 
 /* Forget every uid's counters (at exit). */

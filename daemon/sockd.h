@@ -50,7 +50,14 @@ struct uidstat {
 	unsigned strikes;     /* guarded calls interrupted in it */
 	size_t bytes;	      /* memory its connections make sockd hold */
 	bool throttled;	      /* a connection of it is not read for that */
+	time_t log_second;    /* the second log_lines counts in */
+	unsigned log_lines;   /* refusals logged in it */
+	unsigned log_dropped; /* refusals not logged since the last one */
 };
+
+/* Refusals of one uid logged per second: a client that keeps being
+ * refused must not flood the log, nor stall sockd on a slow journal. */
+#define SOCKD_LOG_PER_UID 10
 
 /* The counters of uid, created on first use; NULL when out of memory.
  * The pointer is good until the next uidstat_ call. */
@@ -69,6 +76,9 @@ bool uidstat_may_charge(uid_t uid, size_t add);
 bool uidstat_over(uid_t uid);
 /* The bytes counted against uid. */
 size_t uidstat_bytes(uid_t uid);
+/* May a refusal of uid be logged now (SOCKD_LOG_PER_UID a second)? When
+ * it may, *ret_dropped is how many were not since the last one. */
+bool uidstat_may_log(uid_t uid, unsigned *ret_dropped);
 /* Forget all counters (at exit). */
 void uidstat_free_all(void);
 

@@ -472,6 +472,37 @@ def test_log_injection(start_sockd, tmpdir_short, agents, verbose):
             f"no refusal logged with {want!r}:\n{d.stderr()}"
 
 
+def test_refusals_do_not_flood_the_log(start_sockd, tmpdir_short, agents):
+    """A sibling of item 9: a client that keeps being refused must not
+    flood sockd's log (nor stall sockd on a slow journal): at most 10
+    refusals a second are logged for a uid, and the next line logged says
+    how many were not."""
+    d = policy_daemon(start_sockd, tmpdir_short, [
+        {"name": "tcp-only", "users": [EVE], "families": ["AF_INET"],
+         "types": ["SOCK_STREAM"]}])
+    eve = agents(d, EVE)
+    for _ in range(200):
+        expect_errno(eve.call("Socket", {"family": "AF_UNIX",
+                                         "type": "SOCK_STREAM"}),
+                     errno.EACCES, "Socket AF_UNIX")
+
+    def refusals():
+        return [ln for ln in d.stderr().splitlines()
+                if f"uid {EVE} pid" in ln and "refused" in ln]
+    logged = len(refusals())
+    # 200 refusals span at most a few seconds: 10 lines each at most.
+    assert 1 <= logged <= 40, \
+        f"{logged} of 200 refusals of uid {EVE} logged:\n{d.stderr()}"
+    # Past the second, the next one is logged with the count skipped.
+    wait_until(lambda: (eve.call("Socket", {"family": "AF_UNIX",
+                                            "type": "SOCK_STREAM"}),
+                        "were not logged" in d.stderr())[1],
+               timeout=5, interval=0.3, what="the count of unlogged refusals")
+    skipped = [ln for ln in d.stderr().splitlines()
+               if f"uid {EVE}: " in ln and "refusals were not logged" in ln]
+    assert skipped, d.stderr()
+
+
 # -- 10. Non-UTF-8 Unix names -------------------------------------------------
 
 def raw_call(c, method, params):
