@@ -27,9 +27,11 @@
 #define CONN_READ_SIZE 65536	    /* the most one read takes */
 #define CONN_READ_MIN  1024	    /* room a read gets at least */
 #define CONN_KEEP      (256 * 1024) /* input buffer kept when empty */
-#define CONN_BATCH     64	    /* messages handled per turn of the loop */
-#define CONN_MAX_IOV   64
-#define CONN_PACK      16384 /* small replies share buffers this big */
+#define CONN_BATCH                                                             \
+	64 /* messages a uid's connections handle per                          \
+	      turn of the loop, shared among them */
+#define CONN_MAX_IOV 64
+#define CONN_PACK    16384 /* small replies share buffers this big */
 #define CONN_MAX_FDS                                                           \
 	8 /* fds queued for output before the                                  \
 	     connection's calls stop being run */
@@ -120,15 +122,24 @@ conn_kill(struct conn *c)
 static void
 conn_process(struct conn *c)
 {
+	struct uidstat *us = uidstat_get(c->uid);
 	char *msg;
 	size_t len;
-	int n = 0, r = 1;
+	int n = 0, r = 1, batch = CONN_BATCH;
 	bool full;
 
+	/* A turn of the loop runs every connection with work: a uid with
+	 * many gets a share of one batch on each, not a batch each, so
+	 * that opening connections does not buy it more of sockd's time
+	 * than another uid gets. */
+	if (us != NULL && us->connections > 1)
+		batch = CONN_BATCH / (int)us->connections > 0
+			    ? CONN_BATCH / (int)us->connections
+			    : 1;
 	while (!c->dead && !c->closing && c->active == NULL &&
 	       c->relay == NULL && c->out_bytes <= cfg.max_output &&
 	       c->out_fds < CONN_MAX_FDS) {
-		if (n++ == CONN_BATCH) {
+		if (n++ == batch) {
 			/* Let other connections have a turn. */
 			event_active(c->ev_process, EV_READ, 0);
 			break;
