@@ -117,12 +117,17 @@ utf8_escape(const char *s, size_t n, char *buf, size_t size)
 		const char *out = s + i;
 		size_t len = 1, step = 1;
 		unsigned char c = u[i];
-		char esc[5];
+		char esc[9];
 
-		/* C1 controls (U+0080 to U+009F, "\xc2\x80" to "\xc2\x9f")
-		 * are controls too: some terminals act on them. */
-		if (c >= 0x80 && (len = utf8_seq(u + i, n - i)) > 0 &&
-		    !(c == 0xc2 && u[i + 1] < 0xa0)) {
+		if (c == 0xc2 && i + 1 < n && u[i + 1] >= 0x80 &&
+		    u[i + 1] < 0xa0) {
+			/* A C1 control (U+0080 to U+009F): a control too, which
+			 * some terminals act on; its two bytes go together. */
+			snprintf(esc, sizeof esc, "\\xc2\\x%02x", u[i + 1]);
+			out = esc;
+			len = strlen(esc);
+			step = 2;
+		} else if (c >= 0x80 && (len = utf8_seq(u + i, n - i)) > 0) {
 			step = len;
 		} else if (c < 0x20 || c >= 0x7f) {
 			if (c == '\n')

@@ -1,8 +1,9 @@
 /*
  * Unit tests for proto/addr.c: each family both ways, checked against
  * inet_pton(), htons() and the kernel itself (bind, getsockname, connect),
- * host names left for the resolver, and every kind of invalid input
- * refused with the name of the field at fault.
+ * host names left for the resolver, Unix names that are not UTF-8 as
+ * path_base64, and every kind of invalid input refused with the name of
+ * the field at fault.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1
@@ -12,6 +13,7 @@
 #include <errno.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -23,9 +25,12 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "b64.h"
 #include "unit.h"
 
 #define SUN_OFF offsetof(struct sockaddr_un, sun_path)
+/* A string literal and its length, NULs inside included. */
+#define S(lit) (lit), sizeof(lit) - 1
 
 /* Parse JSON text; a test bug if it does not parse. */
 static json_object *
@@ -87,19 +92,26 @@ refuse(const char *text, int family, int err, const char *field)
 
 #define BAD(text, family, field) refuse((text), (family), -EINVAL, (field))
 
-/* The "path" of an address object and its length, or "" and -1. */
+/* The string field key of an object and its length, or "" and -1. */
 static const char *
-json_path(json_object *j, int *ret_len)
+json_field(json_object *j, const char *key, int *ret_len)
 {
 	json_object *p;
 
-	if (j == NULL || !json_object_object_get_ex(j, "path", &p) ||
+	if (j == NULL || !json_object_object_get_ex(j, key, &p) ||
 	    !json_object_is_type(p, json_type_string)) {
 		*ret_len = -1;
 		return "";
 	}
 	*ret_len = json_object_get_string_len(p);
 	return json_object_get_string(p);
+}
+
+/* The "path" of an address object and its length, or "" and -1. */
+static const char *
+json_path(json_object *j, int *ret_len)
+{
+	return json_field(j, "path", ret_len);
 }
 
 /* addr_to_json of an address must equal the JSON text want. */
@@ -400,6 +412,291 @@ test_unix(void)
 	/* A NUL in a file name would silently cut it short. */
 	BAD("{\"path\": \"/tmp/a\\u0000b\"}", AF_UNIX, "path");
 	BAD("{\"path\": \"\\u0000\"}", AF_UNIX, "path");
+}
+
+/* {"path_base64": base64 of the len bytes at name}, in buf. */
+static const char *
+b64_object(const char *name, size_t len, char *buf, size_t size)
+{
+	char b64[B64_ENCODED_LEN(256) + 1];
+
+	if (len > 256) {
+		fprintf(stderr, "name too long for the test: %zu\n", len);
+		exit(2);
+	}
+	b64_encode(name, len, b64);
+	snprintf(buf, size, "{\"path_base64\": \"%s\"}", b64);
+	return buf;
+}
+
+/* The address holds the Unix name given as bytes: "@" and an abstract
+ * name, or a file name. */
+static void
+check_unix_bytes(const struct addr *a, const char *name, size_t len)
+{
+	const struct sockaddr_un *sun = (const struct sockaddr_un *)&a->ss;
+
+	CHECK(sun->sun_family == AF_UNIX);
+	if (len > 0 && name[0] == '@') {
+		CHECK(a->len == SUN_OFF + len);
+		CHECK(sun->sun_path[0] == '\0');
+		CHECK(memcmp(sun->sun_path + 1, name + 1, len - 1) == 0);
+	} else {
+		CHECK(a->len == SUN_OFF + len + 1);
+		CHECK(memcmp(sun->sun_path, name, len) == 0);
+		CHECK(sun->sun_path[len] == '\0');
+	}
+}
+
+/*
+ * The Unix name given as path_base64 is accepted as those bytes, goes
+ * back to JSON as "path" when it is UTF-8 and as the same path_base64
+ * when not, and that JSON parses to the very same address.
+ */
+static void
+round_trip_bytes(const char *name, size_t len, bool utf8)
+{
+	char text[512], b64[B64_ENCODED_LEN(256) + 1];
+	struct addr a, a2;
+	const char *field = NULL, *got;
+	json_object *j, *j2;
+	int glen;
+
+	if (parse(b64_object(name, len, text, sizeof text), AF_UNIX, &a,
+		  NULL) != 0)
+		return;
+	check_unix_bytes(&a, name, len);
+	j = addr_to_json((struct sockaddr *)&a.ss, a.len);
+	CHECK(j != NULL);
+	got = json_field(j, "family", &glen);
+	CHECK_STR(got, "AF_UNIX");
+	if (utf8) {
+		got = json_field(j, "path", &glen);
+		CHECK(glen == (int)len && memcmp(got, name, len) == 0);
+		CHECK(!json_object_object_get_ex(j, "path_base64", NULL));
+	} else {
+		b64_encode(name, len, b64);
+		got = json_field(j, "path_base64", &glen);
+		CHECK_STR(got, b64);
+		CHECK(!json_object_object_get_ex(j, "path", NULL));
+	}
+	CHECK(json_object_object_length(j) == 2);
+
+	memset(&a2, 0x5a, sizeof a2);
+	CHECK(addr_from_json(j, AF_UNSPEC, &a2, &field) == 0);
+	CHECK(a2.len == a.len);
+	CHECK(memcmp(&a2.ss, &a.ss, a.len) == 0);
+	j2 = addr_to_json((struct sockaddr *)&a2.ss, a2.len);
+	CHECK(json_object_equal(j, j2));
+	if (!json_object_equal(j, j2) || a2.len != a.len)
+		fprintf(stderr, "round trip: %s, then %s\n",
+			json_object_to_json_string(j),
+			json_object_to_json_string(j2));
+	json_object_put(j2);
+	json_object_put(j);
+}
+
+static void
+test_unix_base64(void)
+{
+	char text[512], name[200];
+	struct addr a;
+	size_t max = sizeof(((struct sockaddr_un *)0)->sun_path) - 1;
+
+	/* Names that are not UTF-8, abstract and file names. */
+	round_trip_bytes(S("@\xff\xfe"), false);
+	round_trip_bytes(S("@sockd-\xff\xfe-x"), false);
+	round_trip_bytes(S("/tmp/\xff\xfe"), false);
+	round_trip_bytes(S("relative\xfe"), false);
+	round_trip_bytes(S("\xff"), false);
+	/* NULs in an abstract name beside bytes that are not UTF-8. */
+	round_trip_bytes(S("@a\0\xff"), false);
+	round_trip_bytes(S("@\xff\0"), false);
+	/* Not UTF-8 only by the strict rules: overlong, surrogate, too
+	 * high, truncated, a lone continuation byte. */
+	round_trip_bytes(S("/tmp/\xc0\xaf"), false);
+	round_trip_bytes(S("@\xed\xa0\x80"), false);
+	round_trip_bytes(S("@\xf4\x90\x80\x80"), false);
+	round_trip_bytes(S("/tmp/\xe2\x82"), false);
+	round_trip_bytes(S("@\x80"), false);
+	/* UTF-8 sent as base64 comes back as "path": one form per name.
+	 * NULs in abstract names are UTF-8 (JSON escapes them), so are C1
+	 * controls. */
+	round_trip_bytes(S("@\0\0"), true);
+	round_trip_bytes(S("@a\0b"), true);
+	round_trip_bytes(S("/tmp/\xc3\xa9"), true);
+	round_trip_bytes(S("@\xf4\x8f\xbf\xbf"), true);
+	round_trip_bytes(S("/tmp/\xc2\x85"), true);
+	round_trip_bytes(S("/x"), true);
+	round_trip_bytes(S("@"), true);
+
+	/* Empty: unnamed, as "path": "". */
+	CHECK(parse("{\"path_base64\": \"\"}", AF_UNIX, &a, NULL) == 0);
+	CHECK(a.len == sizeof(sa_family_t));
+	check_json((struct sockaddr *)&a.ss, a.len,
+		   "{\"family\": \"AF_UNIX\", \"path\": \"\"}");
+	/* The family from the object. */
+	CHECK(parse("{\"family\": \"AF_UNIX\", \"path_base64\": \"QP8=\"}",
+		    AF_UNSPEC, &a, NULL) == 0);
+	check_unix_bytes(&a, S("@\xff"));
+	/* null is absent: the other field is the address. */
+	CHECK(parse("{\"path\": null, \"path_base64\": \"L3g=\"}", AF_UNIX, &a,
+		    NULL) == 0);
+	check_unix_bytes(&a, S("/x"));
+	CHECK(parse("{\"path\": \"/y\", \"path_base64\": null}", AF_UNIX, &a,
+		    NULL) == 0);
+	check_unix_bytes(&a, S("/y"));
+	BAD("{\"path\": null, \"path_base64\": null}", AF_UNIX, "path");
+
+	/* The longest names, 107 bytes of file name and "@" with 107 of
+	 * abstract name, and one byte more. */
+	memset(name, 'x', sizeof name);
+	name[0] = '/';
+	name[max - 1] = (char)0xff;
+	round_trip_bytes(name, max, false);
+	CHECK(parse(b64_object(name, max, text, sizeof text), AF_UNIX, &a,
+		    NULL) == 0);
+	CHECK(a.len == sizeof(struct sockaddr_un));
+	name[max] = (char)0xfe;
+	BAD(b64_object(name, max + 1, text, sizeof text), AF_UNIX,
+	    "path_base64");
+	memset(name, 'x', sizeof name);
+	name[0] = '/';
+	round_trip_bytes(name, max, true);
+	BAD(b64_object(name, max + 1, text, sizeof text), AF_UNIX,
+	    "path_base64");
+	name[0] = '@';
+	round_trip_bytes(name, max + 1, true);
+	BAD(b64_object(name, max + 2, text, sizeof text), AF_UNIX,
+	    "path_base64");
+	name[1] = (char)0xff;
+	name[max] = (char)0xfe;
+	round_trip_bytes(name, max + 1, false);
+	CHECK(parse(b64_object(name, max + 1, text, sizeof text), AF_UNIX, &a,
+		    NULL) == 0);
+	CHECK(a.len == sizeof(struct sockaddr_un));
+	BAD(b64_object(name, max + 2, text, sizeof text), AF_UNIX,
+	    "path_base64");
+	/* A kernel name that fills sun_path, no NUL after it. */
+	{
+		struct sockaddr_un sun;
+		char b64[B64_ENCODED_LEN(sizeof sun.sun_path) + 1];
+
+		memset(&sun, 0xff, sizeof sun);
+		sun.sun_family = AF_UNIX;
+		sun.sun_path[0] = '/';
+		b64_encode(sun.sun_path, sizeof sun.sun_path, b64);
+		snprintf(text, sizeof text,
+			 "{\"family\": \"AF_UNIX\", \"path_base64\": \"%s\"}",
+			 b64);
+		check_json((struct sockaddr *)&sun, sizeof sun, text);
+		/* and the name ends at len */
+		check_json((struct sockaddr *)&sun, (socklen_t)(SUN_OFF + 2),
+			   "{\"family\": \"AF_UNIX\", \"path_base64\": "
+			   "\"L/8=\"}");
+	}
+
+	/* Not both at once, whatever they say. */
+	BAD("{\"path\": \"/x\", \"path_base64\": \"L3g=\"}", AF_UNIX,
+	    "path_base64");
+	BAD("{\"path\": \"@a\", \"path_base64\": \"QGI=\"}", AF_UNIX,
+	    "path_base64");
+	BAD("{\"path\": \"\", \"path_base64\": \"\"}", AF_UNIX, "path_base64");
+	BAD("{\"family\": \"AF_UNIX\", \"path_base64\": \"L3g=\","
+	    " \"path\": \"/x\"}",
+	    AF_UNSPEC, "path_base64");
+
+	/* Invalid base64: outside the alphabet, a length that is not a
+	 * multiple of 4, padding inside, bits under the padding, spaces,
+	 * a NUL, not a string, longer than any name. */
+	BAD("{\"path_base64\": \"@@@=\"}", AF_UNIX, "path_base64");
+	BAD("{\"path_base64\": \"L3g\"}", AF_UNIX, "path_base64");
+	BAD("{\"path_base64\": \"L3g=L3g=\"}", AF_UNIX, "path_base64");
+	BAD("{\"path_base64\": \"L3h=\"}", AF_UNIX, "path_base64");
+	BAD("{\"path_base64\": \"L3g=\\n\"}", AF_UNIX, "path_base64");
+	BAD("{\"path_base64\": \" L3g=\"}", AF_UNIX, "path_base64");
+	BAD("{\"path_base64\": \"====\"}", AF_UNIX, "path_base64");
+	BAD("{\"path_base64\": \"L3g=\\u0000\"}", AF_UNIX, "path_base64");
+	BAD("{\"path_base64\": \"L_g=\"}", AF_UNIX, "path_base64");
+	BAD("{\"path_base64\": 1}", AF_UNIX, "path_base64");
+	BAD("{\"path_base64\": true}", AF_UNIX, "path_base64");
+	BAD("{\"path_base64\": [\"L3g=\"]}", AF_UNIX, "path_base64");
+	BAD("{\"path_base64\": {}}", AF_UNIX, "path_base64");
+	memset(name, 'A', sizeof name);
+	snprintf(text, sizeof text, "{\"path_base64\": \"%.*s\"}", 148, name);
+	BAD(text, AF_UNIX, "path_base64");
+
+	/* A file name that decodes with a NUL in it. */
+	BAD(b64_object(S("/tmp/a\0b"), text, sizeof text), AF_UNIX,
+	    "path_base64");
+	BAD(b64_object(S("/x\0"), text, sizeof text), AF_UNIX, "path_base64");
+	BAD(b64_object(S("\0abc"), text, sizeof text), AF_UNIX, "path_base64");
+	BAD(b64_object(S("\0"), text, sizeof text), AF_UNIX, "path_base64");
+
+	/* Only Unix addresses have it. */
+	BAD("{\"host\": \"1.2.3.4\", \"port\": 1, \"path_base64\": \"L3g=\"}",
+	    AF_INET, "path_base64");
+	BAD("{\"host\": \"::1\", \"port\": 1, \"path_base64\": \"L3g=\"}",
+	    AF_INET6, "path_base64");
+
+	/* addr_format: bytes that are not printable text are escaped. */
+	CHECK(parse(b64_object(S("/tmp/\xff\xfe\n"), text, sizeof text),
+		    AF_UNIX, &a, NULL) == 0);
+	check_format(&a, "/tmp/\\xff\\xfe\\n");
+	CHECK(parse(b64_object(S("@\xff\0\x1b[0m"), text, sizeof text), AF_UNIX,
+		    &a, NULL) == 0);
+	check_format(&a, "@\\xff\\x00\\x1b[0m");
+	CHECK(parse(b64_object(S("/tmp/\xc2\x85\x7f"), text, sizeof text),
+		    AF_UNIX, &a, NULL) == 0);
+	check_format(&a, "/tmp/\\xc2\\x85\\x7f");
+	CHECK(parse(b64_object(S("/tmp/\xc3\xa9\\"), text, sizeof text),
+		    AF_UNIX, &a, NULL) == 0);
+	check_format(&a, "/tmp/\xc3\xa9\\");
+	CHECK(parse(b64_object(S("/tmp/\xed\xa0\x80"), text, sizeof text),
+		    AF_UNIX, &a, NULL) == 0);
+	check_format(&a, "/tmp/\\xed\\xa0\\x80");
+}
+
+static void
+test_port(void)
+{
+	struct sockaddr_storage ss, before;
+	struct addr a;
+
+	CHECK(parse("{\"host\": \"192.0.2.1\", \"port\": 8080}", AF_INET, &a,
+		    NULL) == 0);
+	CHECK(addr_port((struct sockaddr *)&a.ss) == 8080);
+	addr_set_port((struct sockaddr *)&a.ss, 5353);
+	CHECK(addr_port((struct sockaddr *)&a.ss) == 5353);
+	CHECK(parse("{\"host\": \"192.0.2.1\", \"port\": 0}", AF_INET, &a,
+		    NULL) == 0);
+	CHECK(addr_port((struct sockaddr *)&a.ss) == 0);
+	CHECK(parse("{\"host\": \"192.0.2.1\", \"port\": 65535}", AF_INET, &a,
+		    NULL) == 0);
+	CHECK(addr_port((struct sockaddr *)&a.ss) == 65535);
+	CHECK(parse("{\"host\": \"::1\", \"port\": 443}", AF_INET6, &a, NULL) ==
+	      0);
+	CHECK(addr_port((struct sockaddr *)&a.ss) == 443);
+	addr_set_port((struct sockaddr *)&a.ss, 65535);
+	CHECK(addr_port((struct sockaddr *)&a.ss) == 65535);
+	/* 0x0102 in network order reads as 258, not 513. */
+	((struct sockaddr_in6 *)&a.ss)->sin6_port = htons(0x0102);
+	CHECK(addr_port((struct sockaddr *)&a.ss) == 0x0102);
+
+	/* Families without ports: -1, and addr_set_port leaves them be. */
+	CHECK(parse("{\"path\": \"/run/x\"}", AF_UNIX, &a, NULL) == 0);
+	CHECK(addr_port((struct sockaddr *)&a.ss) == -1);
+	memcpy(&before, &a.ss, sizeof before);
+	addr_set_port((struct sockaddr *)&a.ss, 80);
+	CHECK(memcmp(&before, &a.ss, sizeof before) == 0);
+	CHECK(parse("{\"bdaddr\": \"01:02:03:04:05:06\", \"channel\": 3}",
+		    AF_BLUETOOTH, &a, NULL) == 0);
+	CHECK(addr_port((struct sockaddr *)&a.ss) == -1);
+	memset(&ss, 0, sizeof ss);
+	ss.ss_family = AF_UNSPEC;
+	CHECK(addr_port((struct sockaddr *)&ss) == -1);
+	ss.ss_family = AF_PACKET;
+	CHECK(addr_port((struct sockaddr *)&ss) == -1);
 }
 
 static void
@@ -796,6 +1093,60 @@ test_kernel(void)
 	close(fd);
 }
 
+/* The kernel keeps names that are not UTF-8; they come back as they
+ * went, as path_base64. */
+static void
+test_kernel_base64(void)
+{
+	char dir[] = "/tmp/test-addr-XXXXXX", text[512], name[256];
+	struct stat st;
+	struct addr a;
+	int fd, fd2, n;
+
+	/* Abstract. */
+	n = snprintf(name, sizeof name, "@sockd-\xff\xfe-%d", (int)getpid());
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	CHECK(parse(b64_object(name, (size_t)n, text, sizeof text), AF_UNIX, &a,
+		    NULL) == 0);
+	CHECK(bind(fd, (struct sockaddr *)&a.ss, a.len) == 0);
+	CHECK(listen(fd, 1) == 0);
+	{
+		char b64[B64_ENCODED_LEN(256) + 1], want[512];
+
+		b64_encode(name, (size_t)n, b64);
+		snprintf(want, sizeof want,
+			 "{\"family\": \"AF_UNIX\", \"path_base64\": \"%s\"}",
+			 b64);
+		check_sockname(fd, want);
+		fd2 = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		CHECK(parse(want, AF_UNIX, &a, NULL) == 0);
+		CHECK(connect(fd2, (struct sockaddr *)&a.ss, a.len) == 0);
+		close(fd2);
+	}
+	close(fd);
+
+	/* A file name. */
+	CHECK(mkdtemp(dir) != NULL);
+	n = snprintf(name, sizeof name, "%s/s\xff\xfe", dir);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	CHECK(parse(b64_object(name, (size_t)n, text, sizeof text), AF_UNIX, &a,
+		    NULL) == 0);
+	CHECK(bind(fd, (struct sockaddr *)&a.ss, a.len) == 0);
+	CHECK(stat(name, &st) == 0 && S_ISSOCK(st.st_mode));
+	{
+		char b64[B64_ENCODED_LEN(256) + 1], want[512];
+
+		b64_encode(name, (size_t)n, b64);
+		snprintf(want, sizeof want,
+			 "{\"family\": \"AF_UNIX\", \"path_base64\": \"%s\"}",
+			 b64);
+		check_sockname(fd, want);
+	}
+	close(fd);
+	unlink(name);
+	rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -803,11 +1154,14 @@ main(void)
 	test_inet6();
 	test_host_names();
 	test_unix();
+	test_unix_base64();
+	test_port();
 	test_bluetooth();
 	test_bdaddr();
 	test_invalid();
 	test_to_json_other();
 	test_format_sizes();
 	test_kernel();
+	test_kernel_base64();
 	return UNIT_DONE();
 }
