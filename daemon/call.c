@@ -622,8 +622,9 @@ ready:
  * sockets, and a path must be one the caller itself could use. When
  * sockd runs as root, the system call is made as the caller (ident.h) and
  * the kernel judges that; otherwise the path is walked with the caller's
- * rights here (upath.h), and a socket reached that way is connected to
- * through the file it found. 0, or -1 after replying.
+ * rights here (upath.h), a socket reached that way is connected to
+ * through the file it found, and no path is bound for another uid.
+ * 0, or -1 after replying.
  */
 static int
 call_unix_target(struct call *c, enum policy_op op)
@@ -647,13 +648,18 @@ call_unix_target(struct call *c, enum policy_op op)
 	if (!path || ident_can_switch() || c->conn->uid == 0 ||
 	    c->conn->uid == sockd_uid)
 		return 0;
-	if (op == POLICY_BIND) {
-		r = upath_may_create(c->conn, sun->sun_path);
-		if (r < 0)
-			return call_oserror(c, -r, "bind %s", sun->sun_path),
-			       -1;
-		return 0;
-	}
+	/* A path bound without root would be sockd's own file, made where
+	 * sockd may write: a caller could neither own it nor, with sockd's
+	 * umask, use it, and the directory checked could change before the
+	 * bind. Abstract names are the way. */
+	if (op == POLICY_BIND)
+		return call_oserror(c, EACCES,
+				    "Bind %s: sockd runs as uid %u and cannot "
+				    "bind a path for uid %u (bind an abstract "
+				    "name instead)",
+				    sun->sun_path, (unsigned)sockd_uid,
+				    (unsigned)c->conn->uid),
+		       -1;
 	r = upath_reach(c->conn, sun->sun_path, &up);
 	if (r < 0)
 		return call_oserror(c, -r, "%s %s", c->method->name,

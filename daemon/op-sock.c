@@ -158,7 +158,9 @@ op_reuseport_taken(struct call *c)
 		int oon = 0;
 
 		len = sizeof oon;
-		if (o->owner == h->owner || o->family != h->family ||
+		/* IPv4 and IPv6 share ports: [::] takes 0.0.0.0's too. */
+		if (o->owner == h->owner ||
+		    (o->family != AF_INET && o->family != AF_INET6) ||
 		    o->type != h->type ||
 		    getsockname(o->fd, (struct sockaddr *)&ss, &sslen) < 0 ||
 		    addr_port((struct sockaddr *)&ss) != port ||

@@ -222,25 +222,6 @@ out:
 	return r;
 }
 
-int
-upath_may_create(const struct conn *c, const char *path)
-{
-	char name[NAME_MAX + 1];
-	struct stat st;
-	int dir, r, links = 0;
-
-	dir = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (dir < 0)
-		return -errno;
-	r = upath_walk(c, path, &dir, name, &links);
-	if (r == 0)
-		r = upath_may(c, dir, UPATH_W | UPATH_X);
-	if (r == 0 && fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
-		r = -EADDRINUSE;
-	close(dir);
-	return r;
-}
-
 void
 upath_done(struct upath *u)
 {

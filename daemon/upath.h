@@ -3,6 +3,7 @@
  * the caller's identity (it does not run as root, see ident.h): the path
  * is walked directory by directory with O_PATH descriptors, and each step
  * checked against the caller's uid and groups and the file's mode bits.
+ * Only for reaching a socket: sockd binds no path for another uid then.
  */
 #ifndef SOCKD_UPATH_H
 #define SOCKD_UPATH_H
@@ -30,10 +31,6 @@ struct upath {
  * are refused (EACCES) unless c owns them: sockd does not evaluate ACLs.
  */
 int upath_reach(const struct conn *c, const char *path, struct upath *ret);
-
-/* For Bind: may c create path (search on the way, write and search on the
- * directory that holds it)? 0 or -errno, EADDRINUSE when it exists. */
-int upath_may_create(const struct conn *c, const char *path);
 
 void upath_done(struct upath *u);
 
