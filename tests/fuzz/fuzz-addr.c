@@ -23,6 +23,7 @@
 #include <sys/un.h>
 
 #include "addr.h"
+#include "b64.h"
 #include "fuzz.h"
 
 FUZZ_TARGET("addr");
@@ -131,16 +132,28 @@ fuzz_from_json(int family, const char *text, size_t len)
 	json_object_put(obj);
 }
 
-/* Is j a Unix file name of the whole size of sun_path? */
+/* Is j a Unix file name of the whole size of sun_path ("path", or
+ * "path_base64" for one that is not UTF-8)? */
 static bool
 fuzz_full_path(json_object *j)
 {
 	struct sockaddr_un sun;
+	unsigned char
+	    raw[B64_DECODED_MAX(B64_ENCODED_LEN(sizeof sun.sun_path))];
 	json_object *path;
+	size_t n;
 
-	return json_object_object_get_ex(j, "path", &path) &&
-	       json_object_get_string_len(path) == sizeof sun.sun_path &&
-	       json_object_get_string(path)[0] != '@';
+	if (json_object_object_get_ex(j, "path", &path))
+		return json_object_get_string_len(path) ==
+			   sizeof sun.sun_path &&
+		       json_object_get_string(path)[0] != '@';
+	if (!json_object_object_get_ex(j, "path_base64", &path) ||
+	    json_object_get_string_len(path) >
+		(int)B64_ENCODED_LEN(sizeof sun.sun_path) ||
+	    b64_decode(json_object_get_string(path),
+		       (size_t)json_object_get_string_len(path), raw, &n) < 0)
+		return false;
+	return n == sizeof sun.sun_path && raw[0] != '@';
 }
 
 /* Encode a kernel address, check, decode back. */
