@@ -154,13 +154,16 @@ guard_close(int fd, bool shared)
 	struct linger l;
 	socklen_t len = sizeof l;
 
-	if (getsockopt(fd, SOL_SOCKET, SO_LINGER, &l, &len) == 0 && l.l_onoff &&
-	    l.l_linger > 0)
-		setsockopt(fd, SOL_SOCKET, SO_LINGER, &off, sizeof off);
 	if (!shared) {
+		if (getsockopt(fd, SOL_SOCKET, SO_LINGER, &l, &len) == 0 &&
+		    l.l_onoff && l.l_linger > 0)
+			setsockopt(fd, SOL_SOCKET, SO_LINGER, &off, sizeof off);
 		close(fd);
 		return;
 	}
+	/* The holder's socket keeps its options: the timer cuts a linger
+	 * short instead, and the kernel sends the data on in the
+	 * background, as it does when a linger time runs out. */
 	guard_begin();
 	close(fd);
 	/* Nobody to count it against: the holder already let go. */

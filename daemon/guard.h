@@ -34,8 +34,8 @@ bool guard_end(uid_t uid);
  * Close a socket without waiting. A socket with SO_LINGER on and a time
  * makes close(2) wait for its unsent data, even when non-blocking: its
  * linger is turned off first (the kernel still sends the data, in the
- * background, as for any close). A shared socket, whose holder could turn
- * it on again in between, is closed under the guard.
+ * background, as for any close). A shared socket keeps its options,
+ * which are its holder's too, and is closed under the guard.
  */
 void guard_close(int fd, bool shared);
 

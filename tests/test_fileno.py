@@ -152,3 +152,28 @@ def test_many_fileno_calls_pipelined(sockd):
         s.close()
     assert recv_exact_py(peer, n) == bytes(range(n))
     peer.close()
+
+
+def test_sockd_leaves_a_holders_linger_alone(sockd):
+    """sockd never waits for a linger when it closes its copy, but it must
+    not do so by changing the socket's options, which are the holder's
+    too: after FileNo detach, and after FileNo then Close, the holder's
+    socket keeps the SO_LINGER it had."""
+    import struct
+    want = struct.pack("ii", 1, 30)
+    c = sockd.client()
+    for detach in (True, False):
+        h, peer = d_connected(c)
+        c.call("io.sockd.SetSockOpt", {"handle": h, "level": "SOL_SOCKET",
+                                       "option": "SO_LINGER",
+                                       "data": b64(want)})
+        s = socket.socket(fileno=fileno(c, h, detach=detach))
+        if not detach:
+            c.call("io.sockd.Close", {"handle": h})
+        # The reply that carried the fd is answered before sockd closes
+        # its copy: one more call makes sure that close has happened.
+        c.call("org.varlink.service.GetInfo")
+        got = s.getsockopt(socket.SOL_SOCKET, socket.SO_LINGER, len(want))
+        assert got == want, f"detach={detach}: linger {struct.unpack('ii', got)}"
+        s.close()
+        peer.close()
