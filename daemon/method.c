@@ -210,7 +210,8 @@ method_dispatch(struct conn *conn, char *msg, size_t len)
 	}
 	if (!(m->flags & M_OPEN) &&
 	    policy_check_call(conn, m, refusal, sizeof refusal) < 0) {
-		policy_log_refusal(conn, refusal);
+		policy_log_refusal(conn, "refused %s.%s: %s", m->interface,
+				   m->name, refusal);
 		call_oserror(&early, EACCES, "%s", refusal);
 		goto out;
 	}

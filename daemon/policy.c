@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <netinet/udp.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,10 +110,29 @@ rule_matches(const struct rule *r, const struct conn *conn)
 	return false;
 }
 
+/* Does the pattern's port range hold every port the kernel may pick
+ * for a socket it binds itself (net.ipv4.ip_local_port_range, which
+ * IPv6 shares)? */
+static bool
+policy_all_local_ports(const struct netpat *np)
+{
+	int lo = 1, hi = 65535;
+	FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "re");
+
+	if (f != NULL) {
+		if (fscanf(f, "%d %d", &lo, &hi) != 2) {
+			lo = 1;
+			hi = 65535;
+		}
+		(void)fclose(f); /* read only: nothing to lose */
+	}
+	return np->port_lo <= lo && np->port_hi >= hi;
+}
+
 /* Does the address match one pattern? */
 static bool
 netpat_matches(const struct netpat *np, const struct sockaddr *sa,
-	       socklen_t len)
+	       socklen_t len, bool any_port)
 {
 	const unsigned char *a;
 	int family = sa->sa_family, port, bits;
@@ -167,6 +187,8 @@ netpat_matches(const struct netpat *np, const struct sockaddr *sa,
 		return false;
 	if (port != 0 && (port < np->port_lo || port > np->port_hi))
 		return false;
+	if (port == 0 && any_port && !policy_all_local_ports(np))
+		return false;
 	if (np->family == AF_UNSPEC)
 		return true;
 	bits = np->prefix;
@@ -212,7 +234,8 @@ rule_grants(const struct rule *r, const struct policy_req *req)
 		pats = req->op == POLICY_BIND ? r->bind : r->connect;
 		n = req->op == POLICY_BIND ? r->nbind : r->nconnect;
 		for (size_t i = 0; i < n; i++)
-			if (netpat_matches(&pats[i], req->sa, req->salen))
+			if (netpat_matches(&pats[i], req->sa, req->salen,
+					   req->any_port))
 				return true;
 		return false;
 	case POLICY_RESOLVE:
@@ -282,12 +305,17 @@ policy_safe_option(int level, int option)
 
 /* Log a refusal, as often as the uid's share allows. */
 void
-policy_log_refusal(const struct conn *conn, const char *why)
+policy_log_refusal(const struct conn *conn, const char *fmt, ...)
 {
 	unsigned dropped;
+	char why[768];
+	va_list ap;
 
 	if (!uidstat_may_log(conn->uid, &dropped))
 		return;
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof why, fmt, ap);
+	va_end(ap);
 	if (dropped > 0)
 		log_notice("uid %u: %u refusals were not logged (more than "
 			   "%d a second)",
@@ -336,7 +364,7 @@ policy_check(const struct conn *conn, const struct policy_req *req, char *why,
 			 "%s: refused by policy: not granted by "
 			 "rule %s%s",
 			 text, tried, matched > 3 ? ", ..." : "");
-	policy_log_refusal(conn, why);
+	policy_log_refusal(conn, "%s", why);
 	return -EACCES;
 }
 

@@ -41,6 +41,9 @@ struct policy_req {
 	int family, type, proto;
 	const struct sockaddr *sa;
 	socklen_t salen;
+	bool any_port; /* POLICY_BIND: port 0, and the kernel will choose one
+			  (Listen): only patterns with all of the kernel's
+			  local port range grant it */
 	const char *host;
 	bool detach;
 	int level, option;
@@ -76,7 +79,8 @@ int policy_check(const struct conn *conn, const struct policy_req *req,
 		 char *why, size_t size);
 /* Log a refusal of conn's ("uid N pid P: why"), at most SOCKD_LOG_PER_UID
  * a second for its uid, saying how many were not when it goes on. */
-void policy_log_refusal(const struct conn *conn, const char *why);
+void policy_log_refusal(const struct conn *conn, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 /* The handle and connection quotas for conn's uid. */
 unsigned policy_max_handles(const struct conn *conn);
 unsigned policy_max_connections(const struct conn *conn);
