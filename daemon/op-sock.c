@@ -194,26 +194,34 @@ op_bind(struct call *c)
 	return call_reply(c, NULL);
 }
 
-/* An unbound socket that listens is bound by the kernel to the wildcard
- * address and a free port: asked of the policy as that Bind. 0, or -1
- * after replying EACCES. */
+/*
+ * Listen is where a socket starts taking connections, so the policy is
+ * asked there, as a Bind, about the address and port it will listen on.
+ * A socket bound with port 0 (which any bind pattern of the address
+ * grants, for a client's source address) has its port by now. An
+ * unbound one would be bound by the kernel to the wildcard address and a
+ * port of its choosing: only a pattern that grants every port the kernel
+ * may choose grants that. 0, or -1 after replying.
+ */
 static int
-op_listen_unbound(struct call *c)
+op_listen_check(struct call *c)
 {
 	struct handle *h = c->handle;
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof ss;
 	struct policy_req req = {.op = POLICY_BIND, .what = "Listen"};
 
-	if (h->family != AF_INET && h->family != AF_INET6)
-		return 0; /* Unix: the kernel refuses an unbound listener */
-	memset(&ss, 0, sizeof ss);
-	if (getsockname(h->fd, (struct sockaddr *)&ss, &len) < 0 ||
-	    addr_port((struct sockaddr *)&ss) != 0)
+	/* Unix: the kernel refuses an unbound listener; datagrams: it
+	 * refuses to listen at all. */
+	if ((h->family != AF_INET && h->family != AF_INET6) ||
+	    (h->type != SOCK_STREAM && h->type != SOCK_SEQPACKET))
 		return 0;
-	/* getsockname() gave the wildcard address and port 0 of the family. */
+	memset(&ss, 0, sizeof ss);
+	if (getsockname(h->fd, (struct sockaddr *)&ss, &len) < 0)
+		return call_oserror(c, errno, "listen"), -1;
 	req.sa = (struct sockaddr *)&ss;
 	req.salen = len;
+	req.any_port = addr_port((struct sockaddr *)&ss) == 0;
 	return call_policy(c, &req);
 }
 
@@ -223,14 +231,22 @@ op_listen(struct call *c)
 {
 	int64_t backlog = SOMAXCONN < 128 ? SOMAXCONN : 128;
 
-	if (op_listen_unbound(c) < 0)
+	int r;
+
+	if (op_listen_check(c) < 0)
 		return CALL_DONE;
 	call_param_int(c, "backlog", &backlog);
 	if (backlog < 0)
 		backlog = 0;
 	if (backlog > 65535)
 		backlog = 65535;
-	if (listen(c->handle->fd, (int)backlog) < 0)
+	/* A Unix listener's peers see the credentials of whoever listens:
+	 * the caller's, not sockd's (ident.h). */
+	if (op_ident_begin(c) < 0)
+		return CALL_DONE;
+	r = listen(c->handle->fd, (int)backlog);
+	op_ident_end(c);
+	if (r < 0)
 		return call_oserror(c, errno, "listen");
 	return call_reply(c, NULL);
 }

@@ -14,12 +14,13 @@ import shutil
 import socket
 import stat
 import subprocess
+import struct
 import time
 
 import pytest
 
 from conftest import TESTS, make_tmpdir
-from helpers import expect_invalid, unique
+from helpers import connect_refused, expect_invalid, unique
 from varlink import b64, unb64, wait_until
 
 PYTHON = "/usr/bin/python3"
@@ -433,6 +434,69 @@ def test_listen_without_bind_refused(start_sockd, tmpdir_short, agents):
     name = sb.ok("GetSockName", {"handle": h})["address"]
     assert name["port"] == 0, f"listening on {name} after Listen {res}"
     expect_errno(res, errno.EACCES, "Listen on an unbound socket")
+
+
+def test_listen_needs_a_grant_for_its_port(start_sockd, tmpdir_short,
+                                           agents):
+    """A sibling of item 5: a grant of one port ("0.0.0.0:8080", as
+    authbind would give) must not let a caller listen on another. Bind
+    with port 0 (a client's source address: any pattern of the address
+    grants it) and then Listen is asked about the port the kernel chose;
+    an unbound Listen, whose port the kernel will choose, needs a pattern
+    with every port it may choose."""
+    d = policy_daemon(start_sockd, tmpdir_short, [
+        {"name": "one-port", "users": [EVE], "families": ["AF_INET"],
+         "types": ["SOCK_STREAM"], "bind": ["0.0.0.0:8080"]},
+        {"name": "any-port", "users": [MALLORY], "families": ["AF_INET"],
+         "types": ["SOCK_STREAM"], "bind": ["0.0.0.0"]}])
+    eve, mallory = agents(d, EVE), agents(d, MALLORY)
+    h = eve.socket("AF_INET", "SOCK_STREAM")
+    eve.ok("Bind", {"handle": h, "address": {"host": "0.0.0.0", "port": 0}})
+    port = eve.ok("GetSockName", {"handle": h})["address"]["port"]
+    assert port != 0
+    res = eve.call("Listen", {"handle": h})
+    expect_errno(res, errno.EACCES, f"Listen on the chosen port {port}")
+    assert f":{port}:" in res["parameters"]["message"], res
+    assert connect_refused(port), f"port {port} accepts connections"
+    h = eve.socket("AF_INET", "SOCK_STREAM")
+    expect_errno(eve.call("Listen", {"handle": h}), errno.EACCES,
+                 "Listen unbound with a one-port grant")
+    assert eve.ok("GetSockName", {"handle": h})["address"]["port"] == 0
+    # A grant of every port grants both.
+    for bind_first in (True, False):
+        h = mallory.socket("AF_INET", "SOCK_STREAM")
+        if bind_first:
+            mallory.ok("Bind", {"handle": h, "address": {"host": "0.0.0.0",
+                                                        "port": 0}})
+        mallory.ok("Listen", {"handle": h})
+        port = mallory.ok("GetSockName", {"handle": h})["address"]["port"]
+        assert port != 0 and not connect_refused(port)
+
+
+def test_unix_listener_peers_see_the_caller(start_sockd, tmpdir_short,
+                                            agents):
+    """A sibling of item 3: a client connecting to a Unix listener that a
+    caller made through sockd must see the caller's credentials
+    (SO_PEERCRED is taken at listen()), not root's: else any caller with a
+    bind grant could pass its server off as root to clients that check."""
+    name = unique("lst")
+    d = policy_daemon(start_sockd, tmpdir_short, [
+        {"name": "abstract", "users": [EVE], "families": ["AF_UNIX"],
+         "types": ["SOCK_STREAM"], "bind": [f"unix:@{name}"]}])
+    eve = agents(d, EVE)
+    h = eve.socket("AF_UNIX", "SOCK_STREAM")
+    eve.ok("Bind", {"handle": h, "address": {"path": "@" + name}})
+    eve.ok("Listen", {"handle": h})
+    c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        c.connect("\0" + name)
+        pid, uid, gid = struct.unpack(
+            "3i", c.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED,
+                               struct.calcsize("3i")))
+    finally:
+        c.close()
+    assert (uid, gid) == (EVE, EVE), \
+        f"the listener of uid {EVE} shows uid {uid} gid {gid} to its peers"
 
 
 # -- 9. Log injection ---------------------------------------------------------
