@@ -27,14 +27,10 @@
 #define CONN_READ_SIZE 65536	    /* the most one read takes */
 #define CONN_READ_MIN  1024	    /* room a read gets at least */
 #define CONN_KEEP      (256 * 1024) /* input buffer kept when empty */
-#define CONN_BATCH                                                             \
-	64 /* messages a uid's connections handle per                          \
-	      turn of the loop, shared among them */
-#define CONN_MAX_IOV 64
-#define CONN_PACK    16384 /* small replies share buffers this big */
-#define CONN_MAX_FDS                                                           \
-	8 /* fds queued for output before the                                  \
-	     connection's calls stop being run */
+#define CONN_MAX_IOV   64
+#define CONN_PACK      16384 /* small replies share buffers this big */
+/* Descriptors queued for output before a connection's calls wait. */
+#define CONN_MAX_FDS 8
 
 struct conn_list conns = TAILQ_HEAD_INITIALIZER(conns);
 unsigned conn_count;
@@ -122,26 +118,20 @@ conn_kill(struct conn *c)
 static void
 conn_process(struct conn *c)
 {
-	struct uidstat *us = uidstat_get(c->uid);
+	static const struct timeval next_turn = {0, 0};
 	char *msg;
 	size_t len;
-	int n = 0, r = 1, batch = CONN_BATCH;
+	int r = 1;
 	bool full;
 
-	/* A turn of the loop runs every connection with work: a uid with
-	 * many gets a share of one batch on each, not a batch each, so
-	 * that opening connections does not buy it more of sockd's time
-	 * than another uid gets. */
-	if (us != NULL && us->connections > 1)
-		batch = CONN_BATCH / (int)us->connections > 0
-			    ? CONN_BATCH / (int)us->connections
-			    : 1;
 	while (!c->dead && !c->closing && c->active == NULL &&
 	       c->relay == NULL && c->out_bytes <= cfg.max_output &&
 	       c->out_fds < CONN_MAX_FDS) {
-		if (n++ == batch) {
-			/* Let other connections have a turn. */
-			event_active(c->ev_process, EV_READ, 0);
+		/* A uid's connections share one batch a turn; the rest waits
+		 * for the next turn (a timer: events made active now would
+		 * still run in this one), after every other uid's batch. */
+		if (frame_whole(&c->in) > 0 && !uidstat_take_call(c->uid)) {
+			event_add(c->ev_process, &next_turn);
 			break;
 		}
 		r = frame_next(&c->in, &msg, &len);

@@ -416,7 +416,11 @@ main(int argc, char **argv)
 	}
 	notify_ready();
 
-	event_base_dispatch(sockd_base);
+	/* The loop one turn at a time, counted: a uid's calls are shared
+	 * out per turn (uidstat_take_call). */
+	while (!event_base_got_break(sockd_base) &&
+	       event_base_loop(sockd_base, EVLOOP_ONCE) == 0)
+		sockd_turn++;
 
 	server_close();
 	conn_free_all();

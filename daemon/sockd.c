@@ -26,6 +26,7 @@ struct config cfg = {
     .max_linger = 60,
 };
 struct event_base *sockd_base;
+unsigned long sockd_turn;
 uid_t sockd_uid;
 
 static struct uidstat *uidstats;
@@ -104,6 +105,23 @@ uidstat_bytes(uid_t uid)
 	struct uidstat *us = uidstat_get(uid);
 
 	return us != NULL ? us->bytes : 0;
+}
+
+bool
+uidstat_take_call(uid_t uid)
+{
+	struct uidstat *us = uidstat_get(uid);
+
+	if (us == NULL)
+		return true;
+	if (us->turn != sockd_turn) {
+		us->turn = sockd_turn;
+		us->turn_calls = 0;
+	}
+	if (us->turn_calls >= SOCKD_CALLS_PER_TURN)
+		return false;
+	us->turn_calls++;
+	return true;
 }
 
 bool

@@ -40,6 +40,8 @@ struct config {
 
 extern struct config cfg;
 extern struct event_base *sockd_base;
+/* Turns of the event loop so far (main.c counts them). */
+extern unsigned long sockd_turn;
 
 /* Counters kept per uid, for the per-uid limits. */
 struct uidstat {
@@ -50,6 +52,8 @@ struct uidstat {
 	unsigned strikes;     /* guarded calls interrupted in it */
 	size_t bytes;	      /* memory its connections make sockd hold */
 	bool throttled;	      /* a connection of it is not read for that */
+	unsigned long turn;   /* the loop's turn turn_calls counts in */
+	unsigned turn_calls;  /* calls its connections ran in it */
 	time_t log_second;    /* the second log_lines counts in */
 	unsigned log_lines;   /* refusals logged in it */
 	unsigned log_dropped; /* refusals not logged since the last one */
@@ -76,6 +80,11 @@ bool uidstat_may_charge(uid_t uid, size_t add);
 bool uidstat_over(uid_t uid);
 /* The bytes counted against uid. */
 size_t uidstat_bytes(uid_t uid);
+/* Calls one uid's connections may run in one turn of the event loop,
+ * together: opening more connections buys a uid no more of sockd. */
+#define SOCKD_CALLS_PER_TURN 256
+/* May uid run one more call in this turn of the loop? Counts it. */
+bool uidstat_take_call(uid_t uid);
 /* May a refusal of uid be logged now (SOCKD_LOG_PER_UID a second)? When
  * it may, *ret_dropped is how many were not since the last one. */
 bool uidstat_may_log(uid_t uid, unsigned *ret_dropped);
