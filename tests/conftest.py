@@ -20,6 +20,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from notify import NotifyListener  # noqa: E402
 from varlink import Client  # noqa: E402
+# A fixture: agents(daemon, uid, ...) runs clients as other uids.
+from agent import agents  # noqa: E402,F401
 
 TESTS = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(TESTS)

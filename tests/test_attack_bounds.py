@@ -29,6 +29,7 @@ import time
 
 import pytest
 
+from agent import stop_process, write_policy
 from conftest import TESTS
 from helpers import expect_invalid, new_socket
 from varlink import (Client, ConnectionClosed, VarlinkError, call_message,
@@ -65,11 +66,6 @@ def proc_status_kib(pid, field):
 
 def fd_count(pid):
     return len(os.listdir(f"/proc/{pid}/fd"))
-
-
-def write_policy(path, rules):
-    with open(path, "w") as f:
-        json.dump({"rules": rules}, f, indent=2)
 
 
 def bystander_getinfo(c, what):
@@ -270,25 +266,11 @@ class Agent:
 
     def close(self):
         """Close its stdin: it closes its connections and exits."""
-        if self.proc.poll() is None:
-            try:
-                self.proc.stdin.close()
-            except BrokenPipeError:
-                pass
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        for f in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
-            try:
-                f.close()
-            except OSError:
-                pass
+        stop_process(self.proc)
 
 
 @pytest.fixture
-def agents():
+def attackers():
     made = []
 
     def make(*args, **kw):
@@ -334,7 +316,7 @@ POLL_ITEMS = 4096
 
 
 def test_parked_polls_bounded_by_memory_per_uid(start_sockd, tmpdir_short,
-                                                agents):
+                                                attackers):
     """Issue 10 item 6b: uid 1501 parks a Poll of 4096 items (each the
     same UDP handle, no timeout) on each of 100 connections. A parked call
     must not keep its whole message, and what one uid's waiting calls keep
@@ -368,7 +350,7 @@ def test_parked_polls_bounded_by_memory_per_uid(start_sockd, tmpdir_short,
     def sample():
         peak[0] = max(peak[0], proc_status_kib(pid, "VmRSS"))
 
-    a = agents(d, ATTACKER, "poll", conns=POLL_CONNS, items=POLL_ITEMS)
+    a = attackers(d, ATTACKER, "poll", conns=POLL_CONNS, items=POLL_ITEMS)
     handle = a.line()
     assert "handle" in handle, f"uid {ATTACKER} got no handle: {handle}"
     outcomes = a.until_done(tick=sample)
@@ -650,7 +632,7 @@ def check_namespace(d):
         assert os.path.basename(f.read().split(b"\0")[0]) == b"sockd"
 
 
-def test_abandoned_lookups_do_not_clog_the_resolver(slow_dns, agents):
+def test_abandoned_lookups_do_not_clog_the_resolver(slow_dns, attackers):
     """Issue 10 item 7a: uid 1501 sends 100 GetAddrInfo calls for names
     whose DNS server never answers, each on a connection it closes right
     after the call. Those abandoned lookups must not hold up other uids:
@@ -662,7 +644,7 @@ def test_abandoned_lookups_do_not_clog_the_resolver(slow_dns, agents):
     check_namespace(d)
     bystander = d.client()
     bystander_lookup(bystander, "before the attack")
-    a = agents(d, ATTACKER, "abandon", conns=100, domain=DOMAIN)
+    a = attackers(d, ATTACKER, "abandon", conns=100, domain=DOMAIN)
     a.until_done()
     # The abandoned lookups reach the DNS server (give them 2 s).
     try:
@@ -677,7 +659,7 @@ def test_abandoned_lookups_do_not_clog_the_resolver(slow_dns, agents):
     print(f"root's localhost lookup answered in {took:.3f} s")
 
 
-def test_one_uid_lookups_are_bounded(slow_dns, agents):
+def test_one_uid_lookups_are_bounded(slow_dns, attackers):
     """Issue 10 item 7b: uid 1501 keeps 100 connections open, each with a
     GetAddrInfo call for a name whose DNS server never answers. At most
     32 (--max-lookups-per-uid's default) may be queued or running; every
@@ -689,7 +671,7 @@ def test_one_uid_lookups_are_bounded(slow_dns, agents):
     check_namespace(d)
     bystander = d.client()
     bystander_lookup(bystander, "before the attack")
-    a = agents(d, ATTACKER, "lookups", conns=100, domain=DOMAIN, wait=2.0)
+    a = attackers(d, ATTACKER, "lookups", conns=100, domain=DOMAIN, wait=2.0)
     outcomes = a.until_done()
     assert len(outcomes) == 100, outcomes
     hanging = [o for o in outcomes if "reply" not in o]

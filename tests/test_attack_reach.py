@@ -9,17 +9,15 @@ driven line by line over a pipe (see AGENT).
 import errno
 import json
 import os
-import select
 import shutil
 import socket
 import stat
-import subprocess
 import struct
-import time
 
 import pytest
 
-from conftest import TESTS, make_tmpdir
+from agent import expect_errno, plain_errno, write_policy
+from conftest import make_tmpdir
 from helpers import connect_refused, expect_invalid, unique
 from varlink import b64, unb64, wait_until
 
@@ -31,129 +29,6 @@ SANDBOX = 1500      # the uid of sockd.policy(5)'s "sandbox" example
 EVE = 1501
 MALLORY = 1502
 
-# The attacker: reads one JSON request per line, answers one JSON line.
-# {"op": "call", ...} makes a varlink call on connection conn; {"op":
-# "exec", "code": ...} runs code as this uid (its `result` is the answer).
-AGENT = r"""
-import json, os, socket, sys
-sys.path.insert(0, sys.argv[2])
-from varlink import Client, VarlinkError, call_message, encode
-PATH = sys.argv[1]
-conns = {}
-
-def conn(k=0):
-    if k not in conns:
-        conns[k] = Client(PATH)
-    return conns[k]
-
-def read_reply(s):
-    buf = b""
-    while not buf.endswith(b"\0"):
-        b = s.recv(1)
-        if not b:
-            return {"closed": buf.decode("utf-8", "replace")}
-        buf += b
-    return json.loads(buf[:-1])
-
-for line in sys.stdin:
-    req = json.loads(line)
-    try:
-        if req["op"] == "call":
-            res = {"ok": conn(req["conn"]).call(req["method"],
-                                                req["params"])}
-        else:
-            ns = {"PATH": PATH, "conn": conn, "socket": socket, "os": os,
-                  "json": json, "call_message": call_message,
-                  "encode": encode, "read_reply": read_reply,
-                  "result": None}
-            ns.update(req["vars"])
-            exec(req["code"], ns)
-            res = {"ok": ns["result"]}
-    except VarlinkError as e:
-        res = {"error": e.error, "parameters": e.params}
-    except Exception as e:
-        res = {"exception": "%s: %s" % (type(e).__name__, e)}
-    sys.stdout.write(json.dumps(res) + "\n")
-    sys.stdout.flush()
-"""
-
-
-class Agent:
-    """A client process running as uid (and gid) uid."""
-
-    def __init__(self, daemon, uid):
-        self.uid = uid
-        self.proc = subprocess.Popen(
-            [SETPRIV, f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
-             PYTHON, "-u", "-c", AGENT, daemon.path, TESTS],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE)
-        self.buf = b""
-
-    def request(self, req):
-        self.proc.stdin.write((json.dumps(req) + "\n").encode())
-        self.proc.stdin.flush()
-        deadline = time.monotonic() + DEADLINE
-        fd = self.proc.stdout.fileno()
-        while b"\n" not in self.buf:
-            r, _, _ = select.select([fd], [], [],
-                                    max(0, deadline - time.monotonic()))
-            assert r, f"uid {self.uid}: no answer to {req} in {DEADLINE} s"
-            chunk = os.read(fd, 65536)
-            if not chunk:
-                self.proc.kill()
-                raise AssertionError(f"uid {self.uid}: client died: "
-                                     f"{self.proc.stderr.read().decode()}")
-            self.buf += chunk
-        line, self.buf = self.buf.split(b"\n", 1)
-        res = json.loads(line)
-        assert "exception" not in res, f"uid {self.uid}: {req}: {res}"
-        return res
-
-    def call(self, method, params=None, conn=0):
-        return self.request({"op": "call", "method": "io.sockd." + method,
-                             "params": params, "conn": conn})
-
-    def ok(self, method, params=None, conn=0):
-        res = self.call(method, params, conn)
-        assert "ok" in res, f"uid {self.uid}: {method} {params}: {res}"
-        return res["ok"]
-
-    def socket(self, family, type_, conn=0):
-        return self.ok("Socket", {"family": family, "type": type_},
-                       conn)["handle"]
-
-    def run(self, code, **vars):
-        return self.request({"op": "exec", "code": code,
-                             "vars": vars})["ok"]
-
-    def close(self):
-        if self.proc.poll() is None:
-            self.proc.stdin.close()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc.stdout.close()
-        self.proc.stderr.close()
-
-
-@pytest.fixture
-def agents(start_sockd):
-    """Factory: agents(daemon, uid)."""
-    made = []
-
-    def make(d, uid):
-        a = Agent(d, uid)
-        made.append(a)
-        return a
-
-    yield make
-    for a in made:
-        a.close()
-
-
 @pytest.fixture
 def scratch():
     """A fresh root-owned 0755 directory outside the daemon's."""
@@ -164,43 +39,8 @@ def scratch():
 
 def policy_daemon(start_sockd, tmpdir, rules, *args):
     path = os.path.join(tmpdir, "policy.json")
-    with open(path, "w") as f:
-        json.dump({"rules": rules}, f, indent=2)
+    write_policy(path, rules)
     return start_sockd("--policy", path, *args, tmpdir=tmpdir)
-
-
-def expect_errno(res, num, what=""):
-    """res (an agent answer) must be io.sockd.OSError num."""
-    assert res.get("error") == "io.sockd.OSError", \
-        f"{what}: expected OSError {errno.errorcode[num]}, got {res}"
-    assert res["parameters"]["errno"] == num, \
-        f"{what}: expected {errno.errorcode[num]}, got {res}"
-    assert res["parameters"]["name"] == errno.errorcode[num], res
-
-
-PLAIN_ERRNO = r"""
-s = socket.socket(getattr(socket, family), getattr(socket, type_))
-try:
-    if reuseport:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-    if op == "bind":
-        s.bind(tuple(addr) if family != "AF_UNIX" else addr[0])
-    elif op == "connect":
-        s.connect(addr[0])
-    else:
-        s.sendto(b"x", addr[0])
-    result = 0
-except OSError as e:
-    result = e.errno
-finally:
-    s.close()
-"""
-
-
-def plain_errno(agent, op, family, type_, addr, reuseport=False):
-    """The errno the agent's uid gets doing op itself, without sockd."""
-    return agent.run(PLAIN_ERRNO, op=op, family=family, type_=type_,
-                     addr=list(addr), reuseport=reuseport)
 
 
 # -- 3. Confused deputy on Unix sockets -------------------------------------

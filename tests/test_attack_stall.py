@@ -23,6 +23,7 @@ import time
 
 import pytest
 
+from agent import stop_process, write_policy
 from conftest import TESTS
 from helpers import (PYTHON, check_oserror, d_connected, d_listener,
                      inet_addr, new_socket, peer_eof, py_listener,
@@ -596,15 +597,7 @@ class LingerAgent:
         return res["ok"]
 
     def close(self):
-        if self.proc.poll() is None:
-            self.proc.stdin.close()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc.stdout.close()
-        self.proc.stderr.close()
+        stop_process(self.proc)
 
 
 def test_lingering_closes_cannot_wedge_sockd(start_sockd, tmpdir_short):
@@ -616,11 +609,10 @@ def test_lingering_closes_cannot_wedge_sockd(start_sockd, tmpdir_short):
     another's linger, and let root's own lingering close (of a socket
     whose data is delivered) finish at once."""
     policy = os.path.join(tmpdir_short, "policy.json")
-    with open(policy, "w") as f:
-        json.dump({"rules": [{
-            "name": "lingerer", "users": [LINGERER],
-            "families": ["AF_INET"], "types": ["SOCK_STREAM"],
-            "connect": ["127.0.0.1"], "max_handles": 4}]}, f)
+    write_policy(policy, [{
+        "name": "lingerer", "users": [LINGERER],
+        "families": ["AF_INET"], "types": ["SOCK_STREAM"],
+        "connect": ["127.0.0.1"], "max_handles": 4}])
     d = start_sockd("--policy", policy)
     pid = d.proc.pid
     agent = LingerAgent(d, LINGERER)

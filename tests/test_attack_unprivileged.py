@@ -20,144 +20,25 @@ the caller cannot reach it through sockd either (and, as the reference,
 cannot reach it on its own).
 """
 import errno
-import json
 import os
-import select
 import shutil
 import socket
-import stat
 import struct
-import subprocess
 import time
 
 import pytest
 
-from conftest import TESTS, make_tmpdir
+from agent import expect_errno, plain_errno, write_policy
+from conftest import make_tmpdir
 from varlink import b64, unb64
 
 PYTHON = "/usr/bin/python3"
 SETPRIV = "/usr/bin/setpriv"
-DEADLINE = 15.0
 
 NOBODY = 65534      # sockd's own uid (and gid) here
 EVE = 1501          # the caller
 MALLORY = 1502      # a second caller with the same grant
 SUPPLEMENTARY = 2000    # a supplementary group of EVE's, where it has one
-
-# The caller: reads one JSON request per line, answers one JSON line.
-# {"op": "call", ...} makes a varlink call on connection conn; {"op":
-# "exec", "code": ...} runs code as this uid (its `result` is the answer).
-AGENT = r"""
-import json, os, socket, sys
-sys.path.insert(0, sys.argv[2])
-from varlink import Client, VarlinkError
-PATH = sys.argv[1]
-conns = {}
-
-def conn(k=0):
-    if k not in conns:
-        conns[k] = Client(PATH)
-    return conns[k]
-
-for line in sys.stdin:
-    req = json.loads(line)
-    try:
-        if req["op"] == "call":
-            res = {"ok": conn(req["conn"]).call(req["method"],
-                                                req["params"])}
-        else:
-            ns = {"PATH": PATH, "socket": socket, "os": os, "json": json,
-                  "result": None}
-            ns.update(req["vars"])
-            exec(req["code"], ns)
-            res = {"ok": ns["result"]}
-    except VarlinkError as e:
-        res = {"error": e.error, "parameters": e.params}
-    except Exception as e:
-        res = {"exception": "%s: %s" % (type(e).__name__, e)}
-    sys.stdout.write(json.dumps(res) + "\n")
-    sys.stdout.flush()
-"""
-
-
-class Agent:
-    """A client process running as uid (and gid) uid, with the
-    supplementary groups groups (none by default)."""
-
-    def __init__(self, daemon, uid, groups=()):
-        self.uid = uid
-        grouparg = ("--groups=" + ",".join(map(str, groups)) if groups
-                    else "--clear-groups")
-        self.proc = subprocess.Popen(
-            [SETPRIV, f"--reuid={uid}", f"--regid={uid}", grouparg,
-             PYTHON, "-u", "-c", AGENT, daemon.path, TESTS],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE)
-        self.buf = b""
-
-    def request(self, req):
-        self.proc.stdin.write((json.dumps(req) + "\n").encode())
-        self.proc.stdin.flush()
-        deadline = time.monotonic() + DEADLINE
-        fd = self.proc.stdout.fileno()
-        while b"\n" not in self.buf:
-            r, _, _ = select.select([fd], [], [],
-                                    max(0, deadline - time.monotonic()))
-            assert r, f"uid {self.uid}: no answer to {req} in {DEADLINE} s"
-            chunk = os.read(fd, 65536)
-            if not chunk:
-                self.proc.kill()
-                raise AssertionError(f"uid {self.uid}: client died: "
-                                     f"{self.proc.stderr.read().decode()}")
-            self.buf += chunk
-        line, self.buf = self.buf.split(b"\n", 1)
-        res = json.loads(line)
-        assert "exception" not in res, f"uid {self.uid}: {req}: {res}"
-        return res
-
-    def call(self, method, params=None, conn=0):
-        return self.request({"op": "call", "method": "io.sockd." + method,
-                             "params": params, "conn": conn})
-
-    def ok(self, method, params=None, conn=0):
-        res = self.call(method, params, conn)
-        assert "ok" in res, f"uid {self.uid}: {method} {params}: {res}"
-        return res["ok"]
-
-    def socket(self, family, type_, conn=0):
-        return self.ok("Socket", {"family": family, "type": type_},
-                       conn)["handle"]
-
-    def run(self, code, **vars):
-        return self.request({"op": "exec", "code": code,
-                             "vars": vars})["ok"]
-
-    def close(self):
-        if self.proc.poll() is None:
-            self.proc.stdin.close()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc.stdout.close()
-        self.proc.stderr.close()
-
-
-@pytest.fixture
-def agents(start_sockd):
-    """Factory: agents(daemon, uid, groups=())."""
-    made = []
-
-    def make(d, uid, groups=()):
-        a = Agent(d, uid, groups)
-        made.append(a)
-        return a
-
-    yield make
-    for a in made:
-        a.close()
-
 
 @pytest.fixture
 def scratch():
@@ -184,18 +65,15 @@ def nobody_sockd(start_sockd, tmpdir_short, scratch):
     directory) and loopback TCP and UDP."""
     os.chown(tmpdir_short, NOBODY, NOBODY)
     policy = os.path.join(tmpdir_short, "policy.json")
-    with open(policy, "w") as f:
-        json.dump({"rules": [
-            {"name": "callers", "users": [EVE, MALLORY],
-             "families": ["AF_UNIX", "AF_INET", "AF_INET6"],
-             "types": ["SOCK_STREAM", "SOCK_DGRAM"],
-             "connect": [f"unix:{scratch}/", f"unix:{tmpdir_short}/",
-                         "127.0.0.1:1-65535"],
-             "bind": [f"unix:{scratch}/", "unix:@unpriv-",
-                      "127.0.0.1:1024-65535", "0.0.0.0:1024-65535",
-                      "[::]:1024-65535"]}]},
-            f, indent=2)
-    os.chmod(policy, 0o644)
+    write_policy(policy, [
+        {"name": "callers", "users": [EVE, MALLORY],
+         "families": ["AF_UNIX", "AF_INET", "AF_INET6"],
+         "types": ["SOCK_STREAM", "SOCK_DGRAM"],
+         "connect": [f"unix:{scratch}/", f"unix:{tmpdir_short}/",
+                     "127.0.0.1:1-65535"],
+         "bind": [f"unix:{scratch}/", "unix:@unpriv-",
+                  "127.0.0.1:1024-65535", "0.0.0.0:1024-65535",
+                  "[::]:1024-65535"]}])
     d = start_sockd("--policy", policy,
                     prefix=[SETPRIV, f"--reuid={NOBODY}",
                             f"--regid={NOBODY}", "--clear-groups"],
@@ -205,40 +83,6 @@ def nobody_sockd(start_sockd, tmpdir_short, scratch):
     assert uids == [str(NOBODY)] * 4, f"sockd runs as uids {uids}"
     assert os.stat(d.path).st_uid == NOBODY
     return d
-
-
-def expect_errno(res, num, what=""):
-    """res (an agent answer) must be io.sockd.OSError num."""
-    assert res.get("error") == "io.sockd.OSError", \
-        f"{what}: expected OSError {errno.errorcode[num]}, got {res}"
-    assert res["parameters"]["errno"] == num, \
-        f"{what}: expected {errno.errorcode[num]}, got {res}"
-    assert res["parameters"]["name"] == errno.errorcode[num], res
-
-
-PLAIN_ERRNO = r"""
-s = socket.socket(getattr(socket, family), getattr(socket, type_))
-try:
-    if reuseport:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-    if op == "bind":
-        s.bind(tuple(addr) if family != "AF_UNIX" else addr[0])
-    elif op == "connect":
-        s.connect(addr[0])
-    else:
-        s.sendto(b"x", addr[0])
-    result = 0
-except OSError as e:
-    result = e.errno
-finally:
-    s.close()
-"""
-
-
-def plain_errno(agent, op, family, type_, addr, reuseport=False):
-    """The errno the agent's uid gets doing op itself, without sockd."""
-    return agent.run(PLAIN_ERRNO, op=op, family=family, type_=type_,
-                     addr=list(addr), reuseport=reuseport)
 
 
 def unix_socket(held, path, type_, mode, owner=None):
@@ -313,6 +157,22 @@ def sendto_unix(agent, path, data=b"x"):
                                  "address": {"path": path}})
 
 
+def refused_both_ways(eve, stream_path, lst, dgram_path, sink, what):
+    """Connect to the listener lst at stream_path and SendTo the datagram
+    socket sink at dgram_path are EACCES for eve through sockd, as for a
+    plain process of its uid, and nothing reaches either socket."""
+    assert plain_errno(eve, "connect", "AF_UNIX", "SOCK_STREAM",
+                       [stream_path]) == errno.EACCES
+    assert plain_errno(eve, "sendto", "AF_UNIX", "SOCK_DGRAM",
+                       [dgram_path]) == errno.EACCES
+    _, res = connect_unix(eve, stream_path)
+    expect_errno(res, errno.EACCES, f"uid {eve.uid}: Connect, {what}")
+    expect_errno(sendto_unix(eve, dgram_path), errno.EACCES,
+                 f"uid {eve.uid}: SendTo, {what}")
+    assert nothing_waiting(lst), "a connection reached the listener"
+    assert nothing_waiting(sink), "a datagram reached the socket"
+
+
 # -- Directories and socket files the caller may not use ----------------------
 
 def test_private_directory_of_sockd_uid(nobody_sockd, scratch, held,
@@ -328,18 +188,8 @@ def test_private_directory_of_sockd_uid(nobody_sockd, scratch, held,
     dgram_path = os.path.join(private, "g.sock")
     sink = unix_socket(held, dgram_path, socket.SOCK_DGRAM, 0o777,
                        (NOBODY, NOBODY))
-    eve = agents(nobody_sockd, EVE)
-    assert plain_errno(eve, "connect", "AF_UNIX", "SOCK_STREAM",
-                       [stream_path]) == errno.EACCES
-    assert plain_errno(eve, "sendto", "AF_UNIX", "SOCK_DGRAM",
-                       [dgram_path]) == errno.EACCES
-    _, res = connect_unix(eve, stream_path)
-    expect_errno(res, errno.EACCES,
-                 f"uid {EVE}: Connect into uid {NOBODY}'s 0700 directory")
-    expect_errno(sendto_unix(eve, dgram_path), errno.EACCES,
-                 f"uid {EVE}: SendTo into uid {NOBODY}'s 0700 directory")
-    assert nothing_waiting(lst), "a connection reached the listener"
-    assert nothing_waiting(sink), "a datagram reached the socket"
+    refused_both_ways(agents(nobody_sockd, EVE), stream_path, lst,
+                      dgram_path, sink, f"uid {NOBODY}'s 0700 directory")
 
 
 def test_socket_file_of_sockd_uid_mode_0600(nobody_sockd, scratch, held,
@@ -353,18 +203,8 @@ def test_socket_file_of_sockd_uid_mode_0600(nobody_sockd, scratch, held,
     dgram_path = os.path.join(scratch, "g600.sock")
     sink = unix_socket(held, dgram_path, socket.SOCK_DGRAM, 0o600,
                        (NOBODY, NOBODY))
-    eve = agents(nobody_sockd, EVE)
-    assert plain_errno(eve, "connect", "AF_UNIX", "SOCK_STREAM",
-                       [stream_path]) == errno.EACCES
-    assert plain_errno(eve, "sendto", "AF_UNIX", "SOCK_DGRAM",
-                       [dgram_path]) == errno.EACCES
-    _, res = connect_unix(eve, stream_path)
-    expect_errno(res, errno.EACCES,
-                 f"uid {EVE}: Connect to uid {NOBODY}'s 0600 socket")
-    expect_errno(sendto_unix(eve, dgram_path), errno.EACCES,
-                 f"uid {EVE}: SendTo uid {NOBODY}'s 0600 socket")
-    assert nothing_waiting(lst), "a connection reached the listener"
-    assert nothing_waiting(sink), "a datagram reached the socket"
+    refused_both_ways(agents(nobody_sockd, EVE), stream_path, lst,
+                      dgram_path, sink, f"uid {NOBODY}'s 0600 socket")
 
 
 def test_group_bits_hold_for_the_callers_groups(nobody_sockd, scratch,

@@ -13,7 +13,6 @@ import errno
 import json
 import os
 import re
-import select
 import signal
 import socket
 import struct
@@ -22,7 +21,8 @@ import time
 
 import pytest
 
-from conftest import REPO, SANITIZER_MARKS, SOCKD, TESTS
+from agent import log_lines, write_policy
+from conftest import REPO, SANITIZER_MARKS, SOCKD
 from varlink import wait_until
 
 PYTHON = "/usr/bin/python3"
@@ -39,213 +39,12 @@ STRANGER = 65530        # no rule matches: the default policy
 GID_EXTRA = 4242        # a made-up group, given by number
 GID_NAMED = 34          # "backup", given by name
 
-AGENT_DEADLINE = 15.0
-
-# The client side: reads one JSON request per line, answers one JSON line.
-AGENT = r"""
-import base64, json, os, socket, sys
-sys.path.insert(0, sys.argv[2])
-from varlink import Client, ConnectionClosed, VarlinkError
-PATH = sys.argv[1]
-conns, fds = {}, {}
-
-def conn(k=0):
-    if k not in conns:
-        conns[k] = Client(PATH)
-    return conns[k]
-
-def describe(s):
-    return {"family": s.family.name, "type": s.type.name,
-            "local": list(s.getsockname()) if s.family != socket.AF_UNIX
-            else s.getsockname()}
-
-def handle(req):
-    op = req["op"]
-    if op == "call":
-        return {"ok": conn(req.get("conn", 0)).call(req["method"],
-                                                    req.get("params"))}
-    if op == "fileno":
-        params = {"handle": req["handle"]}
-        if req.get("detach") is not None:
-            params["detach"] = req["detach"]
-        res, got = conn(req.get("conn", 0)).call_fds("io.sockd.FileNo",
-                                                      params)
-        assert len(got) == 1, got
-        s = socket.socket(fileno=got[0])
-        fds[req.get("name", "fd")] = s
-        return {"ok": res, "fd": describe(s)}
-    if op == "greeting":
-        # What a new connection is told before it asks anything.
-        return {"ok": conn(req["conn"]).recv_msg(timeout=req["timeout"])}
-    if op == "exec":
-        ns = {"conn": conn, "fds": fds, "socket": socket, "os": os,
-              "b64": lambda b: base64.b64encode(b).decode(),
-              "unb64": lambda t: base64.b64decode(t), "result": None}
-        ns.update(req.get("vars", {}))
-        exec(req["code"], ns)
-        return {"ok": ns["result"]}
-    raise ValueError("unknown op " + op)
-
-for line in sys.stdin:
-    req = json.loads(line)
-    try:
-        res = handle(req)
-    except VarlinkError as e:
-        res = {"error": e.error, "parameters": e.params}
-    except ConnectionClosed as e:
-        res = {"closed": str(e)}
-    except Exception as e:
-        res = {"exception": "%s: %s" % (type(e).__name__, e)}
-    sys.stdout.write(json.dumps(res) + "\n")
-    sys.stdout.flush()
-"""
-
-
-class Agent:
-    """A client process running as another uid."""
-
-    def __init__(self, daemon, uid, gid=None, groups=(), prefix=()):
-        self.daemon = daemon
-        self.uid = uid
-        argv = list(prefix) + [SETPRIV, f"--reuid={uid}",
-                               f"--regid={uid if gid is None else gid}"]
-        if groups:
-            argv.append("--groups=" + ",".join(str(g) for g in groups))
-        else:
-            argv.append("--clear-groups")
-        argv += [PYTHON, "-u", "-c", AGENT, daemon.path, TESTS]
-        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE)
-        self.buf = b""
-
-    def request(self, req):
-        self.proc.stdin.write((json.dumps(req) + "\n").encode())
-        self.proc.stdin.flush()
-        deadline = time.monotonic() + AGENT_DEADLINE
-        fd = self.proc.stdout.fileno()
-        while b"\n" not in self.buf:
-            left = deadline - time.monotonic()
-            r, _, _ = select.select([fd], [], [], max(0, left))
-            if not r:
-                raise AssertionError(f"uid {self.uid}: no answer to {req} "
-                                     f"within {AGENT_DEADLINE} s")
-            chunk = os.read(fd, 65536)
-            if not chunk:
-                self.proc.kill()
-                err = self.proc.stderr.read().decode(errors="replace")
-                raise AssertionError(f"uid {self.uid}: client died: {err}")
-            self.buf += chunk
-        line, self.buf = self.buf.split(b"\n", 1)
-        res = json.loads(line)
-        assert "exception" not in res, f"uid {self.uid}: {req}: {res}"
-        return res
-
-    def call(self, method, params=None, conn=0):
-        if not method.startswith(("io.", "org.")):
-            method = "io.sockd." + method
-        return self.request({"op": "call", "method": method,
-                             "params": params, "conn": conn})
-
-    def ok(self, method, params=None, conn=0):
-        res = self.call(method, params, conn)
-        assert "ok" in res, f"uid {self.uid}: {method} {params}: {res}"
-        return res["ok"]
-
-    def refused(self, method, params=None, rule=None, conn=0):
-        """method must be refused with EACCES naming rule (None: the
-        default policy); returns the message."""
-        res = self.call(method, params, conn)
-        return self.expect_refused(res, rule, f"{method} {params}")
-
-    def expect_refused(self, res, rule=None, what=""):
-        """res must be a refusal naming rule, logged with our uid."""
-        msg = check_eacces(res, rule, f"uid {self.uid}: {what}")
-        prefix = os.strerror(errno.EACCES) + ": "
-        assert msg.startswith(prefix), msg
-        why = msg[len(prefix):]
-        assert log_lines(self.daemon, f"uid {self.uid} ", why), \
-            (f"refusal {why!r} of uid {self.uid} not logged:\n"
-             f"{self.daemon.stderr()}")
-        return msg
-
-    def ebadf(self, method, params=None, conn=0):
-        res = self.call(method, params, conn)
-        assert res.get("error") == "io.sockd.OSError", res
-        assert res["parameters"]["errno"] == errno.EBADF, res
-        assert res["parameters"]["name"] == "EBADF", res
-
-    def socket(self, family="AF_INET", type_="SOCK_STREAM", conn=0, **kw):
-        h = self.ok("Socket", dict(family=family, type=type_, **kw), conn)
-        assert isinstance(h["handle"], int) and h["handle"] > 0, h
-        return h["handle"]
-
-    def fileno(self, handle, detach=None, name="fd", conn=0):
-        return self.request({"op": "fileno", "handle": handle,
-                             "detach": detach, "name": name, "conn": conn})
-
-    def run(self, code, **vars):
-        res = self.request({"op": "exec", "code": code, "vars": vars})
-        assert "ok" in res, res
-        return res["ok"]
-
-    def close(self):
-        if self.proc.poll() is None:
-            self.proc.stdin.close()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc.stdout.close()
-        self.proc.stderr.close()
-
-
-def check_eacces(res, rule, what=""):
-    assert res.get("error") == "io.sockd.OSError", f"{what}: {res}"
-    p = res["parameters"]
-    assert p["errno"] == errno.EACCES and p["name"] == "EACCES", \
-        f"{what}: {res}"
-    msg = p["message"]
-    if rule is None:
-        assert "default policy" in msg, f"{what}: {msg}"
-    else:
-        assert f'"{rule}"' in msg, f"{what}: rule {rule} not in {msg!r}"
-    return msg
-
-
-@pytest.fixture
-def agents(start_sockd):
-    """Factory: agents(daemon, uid, gid=None, groups=(), prefix=())."""
-    made = []
-
-    def make(d, uid, **kw):
-        a = Agent(d, uid, **kw)
-        made.append(a)
-        return a
-
-    yield make
-    for a in made:
-        a.close()
-
-
-def write_policy(path, rules):
-    with open(path + ".new", "w") as f:
-        json.dump({"rules": rules}, f, indent=2)
-    os.replace(path + ".new", path)
-
 
 def policy_daemon(start_sockd, tmpdir, rules, *args):
     """A sockd -v under a policy of rules (a list of dicts)."""
     path = os.path.join(tmpdir, "policy.json")
     write_policy(path, rules)
     return start_sockd("-v", "--policy", path, *args, tmpdir=tmpdir)
-
-
-def log_lines(d, *words):
-    """The daemon's log lines that contain every word."""
-    return [ln for ln in d.stderr().splitlines()
-            if all(w in ln for w in words)]
 
 
 def assert_refusal_logged(d, uid, text):
