@@ -116,15 +116,20 @@ rule_matches(const struct rule *r, const struct conn *conn)
 static bool
 policy_all_local_ports(const struct netpat *np)
 {
-	int lo = 1, hi = 65535;
 	FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "re");
+	long lo = 1, hi = 65535;
+	char line[64], *end;
 
 	if (f != NULL) {
-		if (fscanf(f, "%d %d", &lo, &hi) != 2) {
-			lo = 1;
-			hi = 65535;
+		if (fgets(line, sizeof line, f) != NULL) {
+			lo = strtol(line, &end, 10);
+			hi = strtol(end, &end, 10);
 		}
 		(void)fclose(f); /* read only: nothing to lose */
+	}
+	if (lo < 1 || hi > 65535 || lo > hi) { /* unreadable: assume all */
+		lo = 1;
+		hi = 65535;
 	}
 	return np->port_lo <= lo && np->port_hi >= hi;
 }
