@@ -84,7 +84,8 @@ call_free(struct call *c)
 static size_t
 call_held(const struct call *c)
 {
-	return sizeof *c + c->bufcap + c->privsize;
+	return sizeof *c + (c->bufcap > c->reserve ? c->bufcap : c->reserve) +
+	       c->privsize;
 }
 
 /* The call parked: keep only what the handler decoded, and count it.

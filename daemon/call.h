@@ -68,6 +68,9 @@ struct call {
 	int msgflags;	    /* MSG_* */
 	unsigned char *buf; /* data to send, or the receive buffer */
 	size_t bufcap;	    /* its allocated size */
+	size_t reserve;	    /* the most buf may hold while parked: counted
+			       from the first park, so that a call is never
+			       refused after it has taken data */
 	size_t buflen, done;
 	void *priv;			   /* the handler's own state */
 	size_t privsize;		   /* its size, for the accounting */

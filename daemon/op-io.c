@@ -164,6 +164,19 @@ op_recv_common(struct call *c, bool from)
 		if ((uint64_t)bufsize > op_max_bufsize())
 			bufsize = (int64_t)op_max_bufsize();
 		c->buflen = (size_t)bufsize;
+		/* Gathering across waits: what it will hold counts from its
+		 * first wait, before it has taken anything. */
+		if ((c->msgflags & MSG_WAITALL) && !(c->msgflags & MSG_PEEK) &&
+		    h->timeout < 0 && h->type == SOCK_STREAM) {
+			c->reserve = c->buflen;
+			if (!uidstat_may_charge(c->conn->uid, c->reserve))
+				return call_oserror(
+				    c, ENOBUFS,
+				    "a %zu-byte MSG_WAITALL Recv does not fit "
+				    "in what uid %u may still make sockd hold "
+				    "(--max-memory-per-uid)",
+				    c->buflen, (unsigned)c->conn->uid);
+		}
 		c->state = 1;
 	}
 	if (c->buf == NULL && call_buffer(c, c->buflen) < 0)

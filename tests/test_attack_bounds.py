@@ -31,9 +31,10 @@ import pytest
 
 from agent import stop_process, write_policy
 from conftest import TESTS
-from helpers import expect_invalid, new_socket
+from helpers import (d_connected, d_recv_exact, expect_invalid,
+                     expect_oserror, new_socket)
 from varlink import (Client, ConnectionClosed, VarlinkError, call_message,
-                     wait_until)
+                     unb64, wait_until)
 
 PYTHON = "/usr/bin/python3"
 ATTACKER = 1501
@@ -702,3 +703,27 @@ def test_one_uid_lookups_are_bounded(slow_dns, attackers):
         except AssertionError as e:
             problems.append(str(e))
     assert not problems, "\n".join(problems)
+
+
+def test_waitall_recv_refused_before_it_takes_data(start_sockd):
+    """A sibling of item 6: a blocking MSG_WAITALL Recv gathers across
+    waits, and what it will hold counts against --max-memory-per-uid. One
+    that cannot fit is refused (ENOBUFS) before it reads a byte, never
+    after it has taken data from the socket, which would lose it."""
+    d = start_sockd("--max-memory-per-uid", str(4 * 2 ** 20))
+    c = d.client()
+    h, peer = d_connected(c)
+    peer.sendall(b"x" * 1000)
+    e = expect_oserror(errno.ENOBUFS, c.call, "io.sockd.Recv",
+                       {"handle": h, "bufsize": 8 * 2 ** 20,
+                        "flags": ["MSG_WAITALL"]})
+    assert "--max-memory-per-uid" in e.params["message"], e
+    # Nothing was taken: the bytes are all still there.
+    assert d_recv_exact(c, h, 1000) == b"x" * 1000
+    # One that fits gathers across waits as before.
+    c.send_call("io.sockd.Recv", {"handle": h, "bufsize": 3000,
+                                  "flags": ["MSG_WAITALL"]})
+    for _ in range(3):
+        peer.sendall(b"y" * 1000)
+    assert unb64(c.result(c.recv_msg())["data"]) == b"y" * 3000
+    peer.close()
